@@ -1,0 +1,8 @@
+package org.ducisc.backend;
+
+/** A block of memory owned by one backend. Only that backend interprets its contents. */
+public interface Buffer {
+    long byteSize();
+
+    Device device();
+}
