@@ -1,15 +1,29 @@
 package org.ducisc.cli;
 
+import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
-/** The ducisc command line. */
+/**
+ * The ducisc command line. A failing command prints one line naming the problem and exits
+ * non-zero; {@code --verbose} adds the stack trace.
+ */
 @Command(name = "ducisc", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Semi-supervised 3D segmentation with DuCiSC on a from-scratch Java tensor engine.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {ModelSummaryCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
+    /** Exit code of a command that failed on its input or at run time. */
+    public static final int EXIT_FAILURE = 1;
+    /** Exit code of a command line picocli could not parse. */
+    public static final int EXIT_USAGE = 2;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "Show stack traces of errors.")
+    boolean verbose;
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -17,12 +31,40 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns the exit code, without exiting. */
     public static int run(String... args) {
-        return new CommandLine(new Main()).execute(args);
+        Main main = new Main();
+        CommandLine cl = new CommandLine(main);
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            PrintWriter err = commandLine.getErr();
+            String message = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+            err.println("ducisc: " + message);
+            if (parseResult.hasMatchedOption("--verbose")) {
+                ex.printStackTrace(err);
+            }
+            err.flush();
+            return EXIT_FAILURE;
+        });
+        cl.setParameterExceptionHandler((ex, args2) -> {
+            PrintWriter err = ex.getCommandLine().getErr();
+            String path = String.join(" ", commandPath(ex.getCommandLine()));
+            err.println("ducisc: " + ex.getMessage() + " (see 'ducisc" + (path.isEmpty() ? "" : " " + path)
+                    + " --help')");
+            err.flush();
+            return EXIT_USAGE;
+        });
+        return cl.execute(args);
+    }
+
+    private static java.util.List<String> commandPath(CommandLine cl) {
+        java.util.LinkedList<String> names = new java.util.LinkedList<>();
+        for (CommandLine c = cl; c.getParent() != null; c = c.getParent()) {
+            names.addFirst(c.getCommandName());
+        }
+        return names;
     }
 
     @Override
     public void run() {
-        spec.commandLine().usage(System.out);
+        spec.commandLine().usage(spec.commandLine().getOut());
     }
 
     static final class Version implements CommandLine.IVersionProvider {

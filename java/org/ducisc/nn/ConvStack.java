@@ -1,0 +1,47 @@
+package org.ducisc.nn;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.ducisc.autograd.Variable;
+import org.ducisc.backend.Device;
+import org.ducisc.tensor.Rng;
+
+/**
+ * The reference's {@code nn.Sequential} of (conv, batch norm, ReLU) triples: stage j has its
+ * convolution at index 3j and its batch norm at 3j+1, so the state-dict names match PyTorch's
+ * ({@code conv.3.weight}, {@code conv.4.running_var}). The ReLU is fused into the batch norm.
+ */
+final class ConvStack extends Module {
+    private final List<Conv3d> convs = new ArrayList<>();
+    private final List<BatchNorm3d> norms = new ArrayList<>();
+
+    /** {@code stages} stride-1 3x3x3 stages, the first mapping in to out channels. */
+    static ConvStack stages(int stages, int in, int out, Device device, Rng rng) {
+        ConvStack s = new ConvStack();
+        for (int j = 0; j < stages; j++) {
+            s.add(new Conv3d(j == 0 ? in : out, out, 3, 1, 1, false, device, rng), out, device);
+        }
+        return s;
+    }
+
+    /** One 2x2x2 stride-2 stage: a down-convolution, or with {@code transposed} an up-convolution. */
+    static ConvStack resample(int in, int out, boolean transposed, Device device, Rng rng) {
+        ConvStack s = new ConvStack();
+        s.add(new Conv3d(in, out, 2, 2, 0, transposed, device, rng), out, device);
+        return s;
+    }
+
+    private void add(Conv3d conv, int channels, Device device) {
+        int index = 3 * convs.size();
+        convs.add(addChild(String.valueOf(index), conv));
+        norms.add(addChild(String.valueOf(index + 1), new BatchNorm3d(channels, device)));
+    }
+
+    Variable forward(Variable x) {
+        Variable h = x;
+        for (int j = 0; j < convs.size(); j++) {
+            h = norms.get(j).forward(convs.get(j).forward(h), true);
+        }
+        return h;
+    }
+}
