@@ -7,7 +7,8 @@ import java.lang.foreign.MemorySegment;
  * and runs on every backend.
  *
  * <p>Conventions: a buffer operand is a (buffer, offset) pair whose offset counts elements of the
- * operand's type; tensors are contiguous NCDHW unless strides are passed; callers have checked
+ * operand's type; tensors are contiguous NCDHW unless strides are passed; a shape with a zero size
+ * is valid and touches nothing; callers have checked
  * every shape and bound, so implementations may trust them. Outputs are written in full ("=")
  * unless a method says it accumulates. A "channel" op sees its tensor as (n, c, s) with s the
  * product of the spatial sizes. Float sums accumulate in double and are deterministic: the same

@@ -171,13 +171,10 @@ public final class Layout {
 
     /**
      * Copies {@code shape} elements of src, read from src.offset() + srcOff with srcStrides, into
-     * dst at dst.offset() + dstOff with dstStrides; an empty shape copies nothing.
+     * dst at dst.offset() + dstOff with dstStrides.
      */
     private static void copy(Tensor src, long srcOff, long[] srcStrides, Tensor dst, long dstOff, long[] dstStrides,
                              long[] shape) {
-        if (Shapes.numel(shape) == 0) {
-            return;
-        }
         src.backend().copyStrided(src.dtype(), src.buffer(), src.offset() + srcOff, srcStrides, dst.buffer(),
                 dst.offset() + dstOff, dstStrides, shape);
     }

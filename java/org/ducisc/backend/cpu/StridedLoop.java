@@ -90,6 +90,9 @@ final class StridedLoop {
      */
     void forEachRun(long grain, RunBody body) {
         long inner = innerSize();
+        if (inner == 0 || rows() == 0) {
+            return;
+        }
         long pieces = Math.max(1, Math.min(inner / Math.max(1, grain), 1L << 20));
         long pieceLen = (inner + pieces - 1) / pieces;
         long total = rows() * pieces;
