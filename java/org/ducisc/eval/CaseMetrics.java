@@ -12,6 +12,9 @@ public record CaseMetrics(double dice, double jaccard, double hd95, double asd) 
     /** What the reference reports for an empty prediction. */
     public static final CaseMetrics ZERO = new CaseMetrics(0, 0, 0, 0);
 
+    /** Number of metrics; {@link #get} indexes them in component order. */
+    static final int COUNT = 4;
+
     double get(int metric) {
         return switch (metric) {
             case 0 -> dice;
@@ -21,6 +24,4 @@ public record CaseMetrics(double dice, double jaccard, double hd95, double asd) 
             default -> throw new IllegalArgumentException("CaseMetrics: no metric " + metric);
         };
     }
-
-    static final int COUNT = 4;
 }
