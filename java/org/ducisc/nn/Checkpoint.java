@@ -1,0 +1,140 @@
+package org.ducisc.nn;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.ducisc.backend.Device;
+import org.ducisc.tensor.MemoryScope;
+import org.ducisc.tensor.Rng;
+import org.ducisc.tensor.Tensor;
+
+/**
+ * Model checkpoints as safetensors files whose keys are exactly the PyTorch state-dict names of
+ * the reference model, so a state dict saved from PyTorch loads here and ours loads there. Our own
+ * facts (architecture, base filters, classes, iteration, data set, labelnum, seed) go into the
+ * header's {@code __metadata__}; a file without them still loads, its shape read from the weights.
+ */
+public final class Checkpoint {
+    public static final String ARCHITECTURE = "ducisc-vnet";
+
+    private Checkpoint() {
+    }
+
+    /**
+     * Writes the model's state atomically (a crash mid-write never leaves a truncated file under
+     * {@code file}); {@code extra} metadata is added to the network's own.
+     */
+    public static void save(Path file, VNet model, Map<String, String> extra) throws IOException {
+        Map<String, String> meta = new LinkedHashMap<>(describe(model.config()));
+        meta.putAll(extra);
+        StateDict state = model.stateDict();
+        List<Safetensors.Entry> entries = new ArrayList<>();
+        for (String name : state.names()) {
+            entries.add(state.isCounter(name)
+                    ? Safetensors.Entry.longs(name, new long[] {state.counter(name)})
+                    : Safetensors.Entry.of(name, state.tensor(name)));
+        }
+        Safetensors.write(file, entries, meta);
+    }
+
+    /** The metadata that describes a network configuration. */
+    public static Map<String, String> describe(VNet.Config c) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("architecture", ARCHITECTURE);
+        m.put("in_channels", Integer.toString(c.inChannels()));
+        m.put("classes", Integer.toString(c.classes()));
+        m.put("base_filters", Integer.toString(c.baseFilters()));
+        m.put("deep_supervision", Boolean.toString(c.deepSupervision()));
+        return m;
+    }
+
+    /**
+     * The network configuration of a checkpoint: from its metadata when present, else inferred
+     * from the weights (base filters and input channels from block_one.conv.0.weight, classes
+     * from out_conv.weight, deep supervision from the presence of out_conv_2). Dropout is on, as
+     * in the reference's training; it has no weights.
+     */
+    public static VNet.Config configOf(Safetensors file) {
+        Map<String, String> meta = file.metadata();
+        String arch = meta.get("architecture");
+        if (arch != null && !arch.equals(ARCHITECTURE)) {
+            throw new IllegalArgumentException(file.file() + ": architecture '" + arch + "', expected '" + ARCHITECTURE + "'");
+        }
+        String first = "block_one.conv.0.weight";
+        String head = "out_conv.weight";
+        if (!file.contains(first) || !file.contains(head)) {
+            throw new IllegalArgumentException(file.file() + ": not a V-Net checkpoint (no " + first + " or " + head + ")");
+        }
+        long[] w = file.info(first).shape();
+        long[] h = file.info(head).shape();
+        if (w.length != 5 || h.length != 5) {
+            throw new IllegalArgumentException(file.file() + ": " + first + " and " + head + " must be 5-d, got "
+                    + java.util.Arrays.toString(w) + " and " + java.util.Arrays.toString(h));
+        }
+        int inferredFilters = Math.toIntExact(w[0]);
+        int baseFilters = intMeta(file, "base_filters", inferredFilters);
+        if (baseFilters != inferredFilters) {
+            throw new IllegalArgumentException(file.file() + ": metadata says " + baseFilters
+                    + " base filters, but " + first + " has shape " + java.util.Arrays.toString(w));
+        }
+        return new VNet.Config(intMeta(file, "in_channels", Math.toIntExact(w[1])),
+                intMeta(file, "classes", Math.toIntExact(h[0])), baseFilters, true, file.contains("out_conv_2.weight"));
+    }
+
+    private static int intMeta(Safetensors file, String key, int fallback) {
+        String v = file.metadata().get(key);
+        if (v == null) {
+            return fallback;
+        }
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(file.file() + ": metadata " + key + " = '" + v + "' is not an integer");
+        }
+    }
+
+    /** Reads the state stored under {@code prefix + name} for every name the model has. */
+    public static StateDict readState(Safetensors file, StateDict like, String prefix, Device device) {
+        StateDict out = new StateDict();
+        for (String name : file.entries().keySet()) {
+            if (!name.startsWith(prefix)) {
+                continue;
+            }
+            String key = name.substring(prefix.length());
+            if (file.info(name).dtype() == Safetensors.Dtype.I64) {
+                long[] v = file.longs(name);
+                if (v.length != 1) {
+                    throw new IllegalArgumentException(file.file() + ": " + name + " must hold one int64, has " + v.length);
+                }
+                out.putLong(key, v[0]);
+            } else {
+                out.putTensor(key, file.tensor(name, device));
+            }
+        }
+        return out;
+    }
+
+    /** Builds the network a checkpoint describes and loads its weights (strictly). */
+    public static VNet load(Path path, Device device) throws IOException {
+        try (Safetensors file = Safetensors.read(path)) {
+            VNet net = new VNet(configOf(file), device, new Rng(0), new Rng(0));
+            try (MemoryScope scope = MemoryScope.open()) {
+                net.loadStateDict(readState(file, net.stateDict(), "", device));
+            } catch (RuntimeException e) {
+                net.close();
+                throw new IllegalArgumentException(path + ": " + e.getMessage(), e);
+            }
+            return net;
+        }
+    }
+
+    /** Convenience for tests and tools: the one-element float entry {@code name}. */
+    static float scalar(Safetensors file, String name) {
+        try (Tensor t = file.tensor(name)) {
+            return t.item();
+        }
+    }
+}
