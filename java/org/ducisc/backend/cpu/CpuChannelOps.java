@@ -1,32 +1,199 @@
 package org.ducisc.backend.cpu;
 
-import java.lang.foreign.MemorySegment;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
-/** Ops over the channel dim of (n, c, s) tensors (placeholder). */
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Ops over the channel dim of (n, c, s) tensors. Channels are few and the spatial extent is large,
+ * so work is split over (sample, spatial block) and each task walks all channels at one spatial
+ * position before moving on; every output element depends only on its own position, so the split
+ * never changes a result.
+ */
 final class CpuChannelOps {
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    /** Spatial positions per task. */
+    private static final long BLOCK = 1 << 13;
+
     private CpuChannelOps() {
     }
 
+    @FunctionalInterface
+    private interface BlockBody {
+        /** Positions [from, to) of sample {@code sample}. */
+        void run(int sample, long from, long to);
+    }
+
+    private static void forBlocks(int n, long s, BlockBody body) {
+        long blocks = (s + BLOCK - 1) / BLOCK;
+        Parallel.forEach(Math.toIntExact(n * blocks), t -> {
+            long b = t % blocks;
+            body.run((int) (t / blocks), b * BLOCK, Math.min(s, (b + 1) * BLOCK));
+        });
+    }
+
     static void argmax(MemorySegment x, long xOff, int n, int c, long s, MemorySegment out, long outOff) {
-        throw new UnsupportedOperationException("argmax");
+        forBlocks(n, s, (i, from, to) -> {
+            long base = xOff + (long) i * c * s;
+            for (long j = from; j < to; j++) {
+                float best = x.getAtIndex(JAVA_FLOAT, base + j);
+                int arg = 0;
+                for (int k = 1; k < c; k++) {
+                    float v = x.getAtIndex(JAVA_FLOAT, base + k * s + j);
+                    if (v > best) {
+                        best = v;
+                        arg = k;
+                    }
+                }
+                out.set(JAVA_BYTE, outOff + i * s + j, (byte) arg);
+            }
+        });
     }
 
     static void softmax(MemorySegment x, long xOff, int n, int c, long s, MemorySegment y, long yOff, boolean log) {
-        throw new UnsupportedOperationException("softmax");
+        int lanes = Vectors.LANES;
+        forBlocks(n, s, (i, from, to) -> {
+            long xb = xOff + (long) i * c * s;
+            long yb = yOff + (long) i * c * s;
+            long j = from;
+            if (lanes > 0) {
+                for (; j + lanes <= to; j += lanes) {
+                    FloatVector m = load(x, xb + j);
+                    for (int k = 1; k < c; k++) {
+                        m = m.max(load(x, xb + k * s + j));
+                    }
+                    FloatVector sum = FloatVector.zero(Vectors.F);
+                    for (int k = 0; k < c; k++) {
+                        FloatVector e = load(x, xb + k * s + j).sub(m).lanewise(VectorOperators.EXP);
+                        sum = sum.add(e);
+                        if (!log) {
+                            store(e, y, yb + k * s + j);
+                        }
+                    }
+                    if (log) {
+                        FloatVector shift = m.add(sum.lanewise(VectorOperators.LOG));
+                        for (int k = 0; k < c; k++) {
+                            store(load(x, xb + k * s + j).sub(shift), y, yb + k * s + j);
+                        }
+                    } else {
+                        for (int k = 0; k < c; k++) {
+                            store(load(y, yb + k * s + j).div(sum), y, yb + k * s + j);
+                        }
+                    }
+                }
+            }
+            for (; j < to; j++) {
+                float m = x.getAtIndex(JAVA_FLOAT, xb + j);
+                for (int k = 1; k < c; k++) {
+                    m = Math.max(m, x.getAtIndex(JAVA_FLOAT, xb + k * s + j));
+                }
+                float sum = 0f;
+                for (int k = 0; k < c; k++) {
+                    float e = (float) Math.exp(x.getAtIndex(JAVA_FLOAT, xb + k * s + j) - m);
+                    sum += e;
+                    if (!log) {
+                        y.setAtIndex(JAVA_FLOAT, yb + k * s + j, e);
+                    }
+                }
+                if (log) {
+                    float shift = m + (float) Math.log(sum);
+                    for (int k = 0; k < c; k++) {
+                        y.setAtIndex(JAVA_FLOAT, yb + k * s + j, x.getAtIndex(JAVA_FLOAT, xb + k * s + j) - shift);
+                    }
+                } else {
+                    for (int k = 0; k < c; k++) {
+                        y.setAtIndex(JAVA_FLOAT, yb + k * s + j, y.getAtIndex(JAVA_FLOAT, yb + k * s + j) / sum);
+                    }
+                }
+            }
+        });
     }
 
+    /**
+     * Softmax: gx = y * (gy - sum_k gy*y). Log-softmax: gx = gy - exp(y) * sum_k gy.
+     */
     static void softmaxBackward(MemorySegment y, long yOff, MemorySegment gy, long gyOff, int n, int c, long s,
                                 MemorySegment gx, long gxOff, boolean log) {
-        throw new UnsupportedOperationException("softmax backward");
+        int lanes = Vectors.LANES;
+        forBlocks(n, s, (i, from, to) -> {
+            long yb = yOff + (long) i * c * s;
+            long gb = gyOff + (long) i * c * s;
+            long ob = gxOff + (long) i * c * s;
+            long j = from;
+            if (lanes > 0) {
+                for (; j + lanes <= to; j += lanes) {
+                    FloatVector acc = FloatVector.zero(Vectors.F);
+                    for (int k = 0; k < c; k++) {
+                        FloatVector g = load(gy, gb + k * s + j);
+                        acc = log ? acc.add(g) : load(y, yb + k * s + j).fma(g, acc);
+                    }
+                    for (int k = 0; k < c; k++) {
+                        FloatVector g = load(gy, gb + k * s + j);
+                        FloatVector v = load(y, yb + k * s + j);
+                        FloatVector r = log ? g.sub(v.lanewise(VectorOperators.EXP).mul(acc)) : v.mul(g.sub(acc));
+                        store(r, gx, ob + k * s + j);
+                    }
+                }
+            }
+            for (; j < to; j++) {
+                float acc = 0f;
+                for (int k = 0; k < c; k++) {
+                    float g = gy.getAtIndex(JAVA_FLOAT, gb + k * s + j);
+                    acc = log ? acc + g : Math.fma(y.getAtIndex(JAVA_FLOAT, yb + k * s + j), g, acc);
+                }
+                for (int k = 0; k < c; k++) {
+                    float g = gy.getAtIndex(JAVA_FLOAT, gb + k * s + j);
+                    float v = y.getAtIndex(JAVA_FLOAT, yb + k * s + j);
+                    float r = log ? g - (float) Math.exp(v) * acc : v * (g - acc);
+                    gx.setAtIndex(JAVA_FLOAT, ob + k * s + j, r);
+                }
+            }
+        });
     }
 
     static void gather(MemorySegment x, long xOff, MemorySegment t, long tOff, int n, int c, long s,
                        MemorySegment out, long outOff) {
-        throw new UnsupportedOperationException("gather");
+        forBlocks(n, s, (i, from, to) -> {
+            long xb = xOff + (long) i * c * s;
+            for (long j = from; j < to; j++) {
+                int k = target(t, tOff + i * s + j, c, "gatherChannel", i, j);
+                out.setAtIndex(JAVA_FLOAT, outOff + i * s + j, x.getAtIndex(JAVA_FLOAT, xb + k * s + j));
+            }
+        });
     }
 
     static void scatter(MemorySegment g, long gOff, MemorySegment t, long tOff, int n, int c, long s,
                         MemorySegment gx, long gxOff) {
-        throw new UnsupportedOperationException("scatter");
+        forBlocks(n, s, (i, from, to) -> {
+            long ob = gxOff + (long) i * c * s;
+            for (long j = from; j < to; j++) {
+                int hit = target(t, tOff + i * s + j, c, "scatterChannel", i, j);
+                float v = g.getAtIndex(JAVA_FLOAT, gOff + i * s + j);
+                for (int k = 0; k < c; k++) {
+                    gx.setAtIndex(JAVA_FLOAT, ob + k * s + j, k == hit ? v : 0f);
+                }
+            }
+        });
+    }
+
+    private static int target(MemorySegment t, long index, int c, String op, int sample, long position) {
+        int k = Byte.toUnsignedInt(t.get(JAVA_BYTE, index));
+        if (k >= c) {
+            throw new IllegalArgumentException(op + ": target value " + k + " at sample " + sample + ", position "
+                    + position + " is not a channel of " + c);
+        }
+        return k;
+    }
+
+    private static FloatVector load(MemorySegment m, long index) {
+        return FloatVector.fromMemorySegment(Vectors.F, m, index * 4, ORDER);
+    }
+
+    private static void store(FloatVector v, MemorySegment m, long index) {
+        v.intoMemorySegment(m, index * 4, ORDER);
     }
 }
