@@ -6,6 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -37,9 +38,28 @@ final class CpuChannelOps {
     }
 
     static void argmax(MemorySegment x, long xOff, int n, int c, long s, MemorySegment out, long outOff) {
+        int lanes = Vectors.LANES;
         forBlocks(n, s, (i, from, to) -> {
             long base = xOff + (long) i * c * s;
-            for (long j = from; j < to; j++) {
+            long j = from;
+            if (lanes > 0) {
+                float[] lane = new float[lanes];
+                for (; j + lanes <= to; j += lanes) {
+                    FloatVector best = load(x, base + j);
+                    FloatVector arg = FloatVector.zero(Vectors.F);
+                    for (int k = 1; k < c; k++) {
+                        FloatVector v = load(x, base + k * s + j);
+                        VectorMask<Float> greater = v.compare(VectorOperators.GT, best);
+                        best = best.blend(v, greater);
+                        arg = arg.blend(k, greater);
+                    }
+                    arg.intoArray(lane, 0);
+                    for (int l = 0; l < lanes; l++) {
+                        out.set(JAVA_BYTE, outOff + i * s + j + l, (byte) lane[l]);
+                    }
+                }
+            }
+            for (; j < to; j++) {
                 float best = x.getAtIndex(JAVA_FLOAT, base + j);
                 int arg = 0;
                 for (int k = 1; k < c; k++) {
@@ -114,45 +134,76 @@ final class CpuChannelOps {
     }
 
     /**
-     * Softmax: gx = y * (gy - sum_k gy*y). Log-softmax: gx = gy - exp(y) * sum_k gy.
+     * Softmax: gx = y * (gy - sum_k gy*y). Log-softmax: gx = gy - exp(y) * sum_k gy. The two
+     * forms have separate loops: a vector chosen by a condition inside the loop is not kept in
+     * registers by the JIT.
      */
     static void softmaxBackward(MemorySegment y, long yOff, MemorySegment gy, long gyOff, int n, int c, long s,
                                 MemorySegment gx, long gxOff, boolean log) {
-        int lanes = Vectors.LANES;
         forBlocks(n, s, (i, from, to) -> {
-            long yb = yOff + (long) i * c * s;
-            long gb = gyOff + (long) i * c * s;
-            long ob = gxOff + (long) i * c * s;
-            long j = from;
-            if (lanes > 0) {
-                for (; j + lanes <= to; j += lanes) {
-                    FloatVector acc = FloatVector.zero(Vectors.F);
-                    for (int k = 0; k < c; k++) {
-                        FloatVector g = load(gy, gb + k * s + j);
-                        acc = log ? acc.add(g) : load(y, yb + k * s + j).fma(g, acc);
-                    }
-                    for (int k = 0; k < c; k++) {
-                        FloatVector g = load(gy, gb + k * s + j);
-                        FloatVector v = load(y, yb + k * s + j);
-                        FloatVector r = log ? g.sub(v.lanewise(VectorOperators.EXP).mul(acc)) : v.mul(g.sub(acc));
-                        store(r, gx, ob + k * s + j);
-                    }
-                }
-            }
-            for (; j < to; j++) {
-                float acc = 0f;
-                for (int k = 0; k < c; k++) {
-                    float g = gy.getAtIndex(JAVA_FLOAT, gb + k * s + j);
-                    acc = log ? acc + g : Math.fma(y.getAtIndex(JAVA_FLOAT, yb + k * s + j), g, acc);
-                }
-                for (int k = 0; k < c; k++) {
-                    float g = gy.getAtIndex(JAVA_FLOAT, gb + k * s + j);
-                    float v = y.getAtIndex(JAVA_FLOAT, yb + k * s + j);
-                    float r = log ? g - (float) Math.exp(v) * acc : v * (g - acc);
-                    gx.setAtIndex(JAVA_FLOAT, ob + k * s + j, r);
-                }
+            long base = (long) i * c * s;
+            if (log) {
+                logSoftmaxBackwardBlock(y, yOff + base, gy, gyOff + base, c, s, gx, gxOff + base, from, to);
+            } else {
+                softmaxBackwardBlock(y, yOff + base, gy, gyOff + base, c, s, gx, gxOff + base, from, to);
             }
         });
+    }
+
+    private static void softmaxBackwardBlock(MemorySegment y, long yb, MemorySegment gy, long gb, int c, long s,
+                                             MemorySegment gx, long ob, long from, long to) {
+        int lanes = Vectors.LANES;
+        long j = from;
+        if (lanes > 0) {
+            for (; j + lanes <= to; j += lanes) {
+                FloatVector dot = FloatVector.zero(Vectors.F);
+                for (int k = 0; k < c; k++) {
+                    dot = load(y, yb + k * s + j).fma(load(gy, gb + k * s + j), dot);
+                }
+                for (int k = 0; k < c; k++) {
+                    FloatVector g = load(gy, gb + k * s + j);
+                    store(load(y, yb + k * s + j).mul(g.sub(dot)), gx, ob + k * s + j);
+                }
+            }
+        }
+        for (; j < to; j++) {
+            float dot = 0f;
+            for (int k = 0; k < c; k++) {
+                dot = Math.fma(y.getAtIndex(JAVA_FLOAT, yb + k * s + j), gy.getAtIndex(JAVA_FLOAT, gb + k * s + j), dot);
+            }
+            for (int k = 0; k < c; k++) {
+                float g = gy.getAtIndex(JAVA_FLOAT, gb + k * s + j);
+                gx.setAtIndex(JAVA_FLOAT, ob + k * s + j, y.getAtIndex(JAVA_FLOAT, yb + k * s + j) * (g - dot));
+            }
+        }
+    }
+
+    private static void logSoftmaxBackwardBlock(MemorySegment y, long yb, MemorySegment gy, long gb, int c, long s,
+                                                MemorySegment gx, long ob, long from, long to) {
+        int lanes = Vectors.LANES;
+        long j = from;
+        if (lanes > 0) {
+            for (; j + lanes <= to; j += lanes) {
+                FloatVector sum = FloatVector.zero(Vectors.F);
+                for (int k = 0; k < c; k++) {
+                    sum = sum.add(load(gy, gb + k * s + j));
+                }
+                for (int k = 0; k < c; k++) {
+                    FloatVector p = load(y, yb + k * s + j).lanewise(VectorOperators.EXP);
+                    store(load(gy, gb + k * s + j).sub(p.mul(sum)), gx, ob + k * s + j);
+                }
+            }
+        }
+        for (; j < to; j++) {
+            float sum = 0f;
+            for (int k = 0; k < c; k++) {
+                sum += gy.getAtIndex(JAVA_FLOAT, gb + k * s + j);
+            }
+            for (int k = 0; k < c; k++) {
+                float p = (float) Math.exp(y.getAtIndex(JAVA_FLOAT, yb + k * s + j));
+                gx.setAtIndex(JAVA_FLOAT, ob + k * s + j, gy.getAtIndex(JAVA_FLOAT, gb + k * s + j) - p * sum);
+            }
+        }
     }
 
     static void gather(MemorySegment x, long xOff, MemorySegment t, long tOff, int n, int c, long s,
@@ -168,14 +219,25 @@ final class CpuChannelOps {
 
     static void scatter(MemorySegment g, long gOff, MemorySegment t, long tOff, int n, int c, long s,
                         MemorySegment gx, long gxOff) {
+        int lanes = Vectors.LANES;
         forBlocks(n, s, (i, from, to) -> {
             long ob = gxOff + (long) i * c * s;
-            for (long j = from; j < to; j++) {
-                int hit = target(t, tOff + i * s + j, c, "scatterChannel", i, j);
-                float v = g.getAtIndex(JAVA_FLOAT, gOff + i * s + j);
-                for (int k = 0; k < c; k++) {
-                    gx.setAtIndex(JAVA_FLOAT, ob + k * s + j, k == hit ? v : 0f);
+            // Zero the block (it stays in cache), then place each gradient in its target channel.
+            for (int k = 0; k < c; k++) {
+                long j = from;
+                if (lanes > 0) {
+                    FloatVector zero = FloatVector.zero(Vectors.F);
+                    for (; j + lanes <= to; j += lanes) {
+                        store(zero, gx, ob + k * s + j);
+                    }
                 }
+                for (; j < to; j++) {
+                    gx.setAtIndex(JAVA_FLOAT, ob + k * s + j, 0f);
+                }
+            }
+            for (long j = from; j < to; j++) {
+                int k = target(t, tOff + i * s + j, c, "scatterChannel", i, j);
+                gx.setAtIndex(JAVA_FLOAT, ob + k * s + j, g.getAtIndex(JAVA_FLOAT, gOff + i * s + j));
             }
         });
     }
