@@ -43,7 +43,7 @@ class DropoutTest {
 
     @Test
     void maskFollowsTheRngInSampleChannelOrder() {
-        try (MemoryScope scope = MemoryScope.open()) {
+        try (MemoryScope _ = MemoryScope.open()) {
             Tensor x = Tensor.full(org.ducisc.backend.Device.CPU, org.ducisc.backend.DType.FLOAT32, 1, 2, 6, 3, 1, 1);
             float[] y = Dropout.dropout3d(Variable.constant(x), 0.5, true, new Rng(99)).value().toFloatArray();
             Rng rng = new Rng(99);
@@ -61,7 +61,7 @@ class DropoutTest {
 
     @Test
     void evalAndZeroRateReturnTheInput() {
-        try (MemoryScope scope = MemoryScope.open()) {
+        try (MemoryScope _ = MemoryScope.open()) {
             Variable x = Variable.parameter(Tensor.zeros(2, 3, 4, 5, 6));
             Rng rng = new Rng(1);
             long before = rng.snapshot()[0];
@@ -73,7 +73,7 @@ class DropoutTest {
 
     @Test
     void rateOneZeroesEverything() {
-        try (MemoryScope scope = MemoryScope.open()) {
+        try (MemoryScope _ = MemoryScope.open()) {
             Variable x = Variable.constant(Tensor.normal(org.ducisc.backend.Device.CPU, new Rng(3), 0, 1, 2, 3, 2, 2, 2));
             float[] y = Dropout.dropout3d(x, 1.0, true, new Rng(4)).value().toFloatArray();
             for (float v : y) {
@@ -84,7 +84,7 @@ class DropoutTest {
 
     @Test
     void rejectsBadRate() {
-        try (MemoryScope scope = MemoryScope.open()) {
+        try (MemoryScope _ = MemoryScope.open()) {
             Variable x = Variable.constant(Tensor.zeros(2, 3, 2, 2, 2));
             ChannelRef.assertNames(assertThrows(IllegalArgumentException.class,
                     () -> Dropout.dropout3d(x, 1.5, true, new Rng(1))), "dropout3d", "1.5");

@@ -45,7 +45,7 @@ class LossesTest {
 
     @Test
     void crossEntropyNoneDropsTheChannelDim() {
-        try (MemoryScope scope = MemoryScope.open()) {
+        try (MemoryScope _ = MemoryScope.open()) {
             Tensor logits = Tensor.zeros(3, 2, 5, 4, 3);
             Variable loss = Losses.crossEntropy(Variable.constant(logits), ChannelRef.labels(logits.shape(), 1),
                     Reduction.NONE);

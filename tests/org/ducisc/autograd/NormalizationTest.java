@@ -67,7 +67,7 @@ class NormalizationTest {
     @Test
     void fusedReluMatchesBatchNormThenRelu() {
         for (boolean training : new boolean[] {true, false}) {
-            try (MemoryScope scope = MemoryScope.open()) {
+            try (MemoryScope _ = MemoryScope.open()) {
                 Rng rng = new Rng(41);
                 Tensor x = Tensor.normal(org.ducisc.backend.Device.CPU, rng, 0.3, 1.2, TWO);
                 Tensor gamma = Tensor.uniform(org.ducisc.backend.Device.CPU, rng, 0.5, 1.5, TWO[1]);
@@ -105,7 +105,7 @@ class NormalizationTest {
         long[] shape = {3, 4, 5, 3, 7};
         int c = 4;
         double momentum = 0.25;
-        try (MemoryScope scope = MemoryScope.open()) {
+        try (MemoryScope _ = MemoryScope.open()) {
             Rng rng = new Rng(7);
             float[] rm0 = {0.1f, -0.2f, 0.3f, 0.0f};
             float[] rv0 = {1.0f, 0.5f, 2.0f, 1.5f};
@@ -137,7 +137,7 @@ class NormalizationTest {
 
     @Test
     void statisticsDoNotDependOnThreads() {
-        try (MemoryScope scope = MemoryScope.open()) {
+        try (MemoryScope _ = MemoryScope.open()) {
             Tensor x = Tensor.normal(org.ducisc.backend.Device.CPU, new Rng(5), 3, 2, LARGE);
             Tensor g = Tensor.normal(org.ducisc.backend.Device.CPU, new Rng(6), 0, 1, LARGE);
             float[][] parallel = kernelResults(x, g);
@@ -155,7 +155,7 @@ class NormalizationTest {
     }
 
     private static float[][] kernelResults(Tensor x, Tensor g) {
-        try (MemoryScope scope = MemoryScope.open();
+        try (MemoryScope _ = MemoryScope.open();
              var moments = org.ducisc.tensor.Normalization.moments(x);
              Tensor invStd = org.ducisc.tensor.Normalization.invStd(moments.var(), EPS);
              var sums = org.ducisc.tensor.Normalization.backwardReduce(x, g, x, moments.mean(), invStd)) {
@@ -168,7 +168,7 @@ class NormalizationTest {
     void varianceOfAnOffsetChannelIsAccurate() {
         // |mean| / std = 1e3: a one-pass E[x^2] - mean^2 in float would lose the variance.
         long[] shape = {2, 1, 31, 29, 17};
-        try (MemoryScope scope = MemoryScope.open()) {
+        try (MemoryScope _ = MemoryScope.open()) {
             Tensor x = Tensor.normal(org.ducisc.backend.Device.CPU, new Rng(8), 1000, 1, shape);
             double[][] ref = ChannelRef.moments(toDoubles(x.toFloatArray()), shape);
             var moments = org.ducisc.tensor.Normalization.moments(x);
@@ -179,7 +179,7 @@ class NormalizationTest {
 
     @Test
     void rejectsGammaChannelMismatch() {
-        try (MemoryScope scope = MemoryScope.open()) {
+        try (MemoryScope _ = MemoryScope.open()) {
             Variable x = Variable.constant(Tensor.zeros(2, 3, 4, 4, 4));
             Variable gamma = Variable.parameter(Tensor.zeros(4));
             Variable beta = Variable.parameter(Tensor.zeros(3));
@@ -191,7 +191,7 @@ class NormalizationTest {
 
     @Test
     void rejectsWrongRankAndSingleValueTraining() {
-        try (MemoryScope scope = MemoryScope.open()) {
+        try (MemoryScope _ = MemoryScope.open()) {
             Variable gamma = Variable.parameter(Tensor.zeros(3));
             Variable beta = Variable.parameter(Tensor.zeros(3));
             Variable flat = Variable.constant(Tensor.zeros(2, 3, 4));

@@ -29,7 +29,7 @@ class PyTorchGoldenTest {
     @Test
     void batchNormReluMatchesPyTorch() throws IOException {
         Map<String, Array> f = load();
-        try (MemoryScope scope = MemoryScope.open()) {
+        try (MemoryScope _ = MemoryScope.open()) {
             Tensor rm = tensor(f, "bn.running_mean0");
             Tensor rv = tensor(f, "bn.running_var0");
             for (String mode : new String[] {"train", "eval"}) {
@@ -51,7 +51,7 @@ class PyTorchGoldenTest {
     @Test
     void crossEntropyMatchesPyTorch() throws IOException {
         Map<String, Array> f = load();
-        try (MemoryScope scope = MemoryScope.open()) {
+        try (MemoryScope _ = MemoryScope.open()) {
             Variable logits = Variable.parameter(tensor(f, "ce.logits"));
             Tensor target = Elementwise.cast(tensor(f, "ce.target"), DType.UINT8);
             Variable loss = Losses.crossEntropy(logits, target, Reduction.MEAN);
