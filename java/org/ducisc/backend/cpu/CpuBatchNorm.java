@@ -1,34 +1,232 @@
 package org.ducisc.backend.cpu;
 
-import java.lang.foreign.MemorySegment;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
-/** Batch-norm kernels (placeholder). */
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Batch-norm kernels over (n, c, s) tensors. Each (sample, channel) row is cut into blocks of
+ * {@link #BLOCK} elements, one task each; a channel's sum adds its blocks' partial sums in a fixed
+ * order. The split depends on the sizes alone, so results are bitwise the same for any thread
+ * count or schedule. Within a block, vector lanes add in float over runs of {@link #RUN}
+ * elements (a few dozen additions per lane), and each run's total is added in double.
+ */
 final class CpuBatchNorm {
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    private static final long BLOCK = 1 << 13;
+    private static final int RUN = 512;
+
     private CpuBatchNorm() {
+    }
+
+    @FunctionalInterface
+    private interface BlockBody {
+        /** Elements [from, to) of channel k in the row starting at element {@code row}; task t. */
+        void run(int t, int k, long row, long from, long to);
+    }
+
+    private static int blockTasks(int n, int c, long s) {
+        return Math.toIntExact((long) n * c * ((s + BLOCK - 1) / BLOCK));
+    }
+
+    private static void forBlocks(int n, int c, long s, BlockBody body) {
+        long blocks = (s + BLOCK - 1) / BLOCK;
+        Parallel.forEach(blockTasks(n, c, s), t -> {
+            long r = t / blocks;
+            long b = t % blocks;
+            body.run(t, (int) (r % c), r * s, b * BLOCK, Math.min(s, (b + 1) * BLOCK));
+        });
+    }
+
+    /** Adds the partial sums of each channel in task order: (sample, block) ascending. */
+    private static double[] perChannel(double[] partial, int n, int c, long s) {
+        int blocks = (int) ((s + BLOCK - 1) / BLOCK);
+        double[] out = new double[c];
+        for (int i = 0; i < n; i++) {
+            for (int k = 0; k < c; k++) {
+                for (int b = 0; b < blocks; b++) {
+                    out[k] += partial[(i * c + k) * blocks + b];
+                }
+            }
+        }
+        return out;
     }
 
     static void stats(MemorySegment x, long xOff, int n, int c, long s, MemorySegment mean, long meanOff,
                       MemorySegment var, long varOff) {
-        throw new UnsupportedOperationException("batch norm stats");
+        double m = (double) n * s;
+        double[] partial = new double[blockTasks(n, c, s)];
+        forBlocks(n, c, s, (t, k, row, from, to) -> partial[t] = sumShifted(x, xOff + row, from, to, 0f, false));
+        double[] mu = perChannel(partial, n, c, s);
+        float[] muF = new float[c];
+        for (int k = 0; k < c; k++) {
+            mu[k] /= m;
+            muF[k] = (float) mu[k];
+        }
+        // A second pass over (x - mean)^2 rather than E[x^2] - mean^2, which cancels badly when |mean| >> std.
+        forBlocks(n, c, s, (t, k, row, from, to) -> partial[t] = sumShifted(x, xOff + row, from, to, muF[k], true));
+        double[] sq = perChannel(partial, n, c, s);
+        for (int k = 0; k < c; k++) {
+            // muF differs from mu by rounding; correct the second moment for that offset.
+            double d = mu[k] - muF[k];
+            mean.setAtIndex(JAVA_FLOAT, meanOff + k, (float) mu[k]);
+            var.setAtIndex(JAVA_FLOAT, varOff + k, (float) Math.max(0.0, sq[k] / m - d * d));
+        }
+    }
+
+    /** Sum of (x - shift) or of (x - shift)^2 over x[base + from .. base + to). */
+    private static double sumShifted(MemorySegment x, long base, long from, long to, float shift, boolean square) {
+        double total = 0;
+        long j = from;
+        int lanes = Vectors.LANES;
+        if (lanes > 0) {
+            while (j + lanes <= to) {
+                long end = Math.min(to, j + RUN);
+                FloatVector acc = FloatVector.zero(Vectors.F);
+                for (; j + lanes <= end; j += lanes) {
+                    FloatVector v = load(x, base + j).sub(shift);
+                    acc = square ? v.fma(v, acc) : acc.add(v);
+                }
+                total += acc.reduceLanes(VectorOperators.ADD);
+            }
+        }
+        for (; j < to; j++) {
+            double v = x.getAtIndex(JAVA_FLOAT, base + j) - shift;
+            total += square ? v * v : v;
+        }
+        return total;
     }
 
     static void channelAffine(MemorySegment x, long xOff, MemorySegment scale, long scaleOff, MemorySegment shift,
                               long shiftOff, int n, int c, long s, boolean relu, MemorySegment y, long yOff) {
-        throw new UnsupportedOperationException("channel affine");
+        int lanes = Vectors.LANES;
+        forBlocks(n, c, s, (t, k, row, from, to) -> {
+            float a = scale.getAtIndex(JAVA_FLOAT, scaleOff + k);
+            float b = shift.getAtIndex(JAVA_FLOAT, shiftOff + k);
+            long xb = xOff + row;
+            long yb = yOff + row;
+            long j = from;
+            if (lanes > 0) {
+                for (; j + lanes <= to; j += lanes) {
+                    FloatVector v = load(x, xb + j).fma(a, b);
+                    store(relu ? v.max(0f) : v, y, yb + j);
+                }
+            }
+            for (; j < to; j++) {
+                float v = Math.fma(x.getAtIndex(JAVA_FLOAT, xb + j), a, b);
+                y.setAtIndex(JAVA_FLOAT, yb + j, relu ? Math.max(v, 0f) : v);
+            }
+        });
     }
 
     static void backwardReduce(MemorySegment x, long xOff, MemorySegment gy, long gyOff, MemorySegment reluOut,
                                long reluOutOff, MemorySegment mean, long meanOff, MemorySegment invStd,
                                long invStdOff, int n, int c, long s, MemorySegment sumGy, long sumGyOff,
                                MemorySegment sumGyXhat, long sumGyXhatOff) {
-        throw new UnsupportedOperationException("batch norm backward reduce");
+        int tasks = blockTasks(n, c, s);
+        double[] pg = new double[tasks];
+        double[] pgx = new double[tasks];
+        int lanes = Vectors.LANES;
+        forBlocks(n, c, s, (t, k, row, from, to) -> {
+            float mu = mean.getAtIndex(JAVA_FLOAT, meanOff + k);
+            double sg = 0;
+            double sgx = 0;
+            long j = from;
+            if (lanes > 0) {
+                while (j + lanes <= to) {
+                    long end = Math.min(to, j + RUN);
+                    FloatVector ag = FloatVector.zero(Vectors.F);
+                    FloatVector agx = FloatVector.zero(Vectors.F);
+                    for (; j + lanes <= end; j += lanes) {
+                        FloatVector g = gradient(gy, gyOff + row + j, reluOut, reluOutOff + row + j);
+                        ag = ag.add(g);
+                        agx = load(x, xOff + row + j).sub(mu).fma(g, agx);
+                    }
+                    sg += ag.reduceLanes(VectorOperators.ADD);
+                    sgx += agx.reduceLanes(VectorOperators.ADD);
+                }
+            }
+            for (; j < to; j++) {
+                double g = scalarGradient(gy, gyOff + row + j, reluOut, reluOutOff + row + j);
+                sg += g;
+                sgx += g * (x.getAtIndex(JAVA_FLOAT, xOff + row + j) - mu);
+            }
+            pg[t] = sg;
+            pgx[t] = sgx;
+        });
+        double[] g = perChannel(pg, n, c, s);
+        double[] gx = perChannel(pgx, n, c, s);
+        for (int k = 0; k < c; k++) {
+            sumGy.setAtIndex(JAVA_FLOAT, sumGyOff + k, (float) g[k]);
+            sumGyXhat.setAtIndex(JAVA_FLOAT, sumGyXhatOff + k,
+                    (float) (gx[k] * invStd.getAtIndex(JAVA_FLOAT, invStdOff + k)));
+        }
     }
 
+    /**
+     * gx = a*g + cx*(x - mean) + c0 with a = gamma*invStd, c0 = -a*sumGy/m and
+     * cx = -a*invStd*sumGyXhat/m: the documented formula with the per-channel factors folded.
+     */
     static void backwardData(MemorySegment x, long xOff, MemorySegment gy, long gyOff, MemorySegment reluOut,
                              long reluOutOff, MemorySegment mean, long meanOff, MemorySegment invStd,
                              long invStdOff, MemorySegment gamma, long gammaOff, MemorySegment sumGy, long sumGyOff,
                              MemorySegment sumGyXhat, long sumGyXhatOff, int n, int c, long s, MemorySegment gx,
                              long gxOff) {
-        throw new UnsupportedOperationException("batch norm backward data");
+        double m = (double) n * s;
+        float[] a = new float[c];
+        float[] c0 = new float[c];
+        float[] cx = new float[c];
+        for (int k = 0; k < c; k++) {
+            double is = invStd.getAtIndex(JAVA_FLOAT, invStdOff + k);
+            double ak = gamma.getAtIndex(JAVA_FLOAT, gammaOff + k) * is;
+            a[k] = (float) ak;
+            c0[k] = (float) (-ak * sumGy.getAtIndex(JAVA_FLOAT, sumGyOff + k) / m);
+            cx[k] = (float) (-ak * is * sumGyXhat.getAtIndex(JAVA_FLOAT, sumGyXhatOff + k) / m);
+        }
+        int lanes = Vectors.LANES;
+        forBlocks(n, c, s, (t, k, row, from, to) -> {
+            float mu = mean.getAtIndex(JAVA_FLOAT, meanOff + k);
+            long j = from;
+            if (lanes > 0) {
+                FloatVector av = FloatVector.broadcast(Vectors.F, a[k]);
+                for (; j + lanes <= to; j += lanes) {
+                    FloatVector g = gradient(gy, gyOff + row + j, reluOut, reluOutOff + row + j);
+                    FloatVector r = load(x, xOff + row + j).sub(mu).fma(cx[k], c0[k]);
+                    store(g.fma(av, r), gx, gxOff + row + j);
+                }
+            }
+            for (; j < to; j++) {
+                float g = scalarGradient(gy, gyOff + row + j, reluOut, reluOutOff + row + j);
+                float r = Math.fma(x.getAtIndex(JAVA_FLOAT, xOff + row + j) - mu, cx[k], c0[k]);
+                gx.setAtIndex(JAVA_FLOAT, gxOff + row + j, Math.fma(g, a[k], r));
+            }
+        });
+    }
+
+    /** gy, zeroed where the fused ReLU's output is not positive. */
+    private static FloatVector gradient(MemorySegment gy, long gi, MemorySegment reluOut, long ri) {
+        FloatVector g = load(gy, gi);
+        if (reluOut == null) {
+            return g;
+        }
+        VectorMask<Float> off = load(reluOut, ri).compare(VectorOperators.LE, 0f);
+        return g.blend(0f, off);
+    }
+
+    private static float scalarGradient(MemorySegment gy, long gi, MemorySegment reluOut, long ri) {
+        float g = gy.getAtIndex(JAVA_FLOAT, gi);
+        return reluOut == null || reluOut.getAtIndex(JAVA_FLOAT, ri) > 0f ? g : 0f;
+    }
+
+    private static FloatVector load(MemorySegment m, long index) {
+        return FloatVector.fromMemorySegment(Vectors.F, m, index * 4, ORDER);
+    }
+
+    private static void store(FloatVector v, MemorySegment m, long index) {
+        v.intoMemorySegment(m, index * 4, ORDER);
     }
 }
