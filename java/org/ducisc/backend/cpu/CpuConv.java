@@ -135,13 +135,7 @@ final class CpuConv {
             padSlices(src, srcOff + n * cin * inVol, cin, in, pad, d0 - pad[0], d1 - d0 + k[0] - 1, wp, plane,
                     ciStride, xb, 0);
             for (int od = d0; od < d1; od++) {
-                int base = (od - d0) * plane;
-                for (int p0 = 0; p0 < flat; p0 += CpuConvGemm.BW) {
-                    for (int cb = 0; cb < blocks; cb++) {
-                        CpuConvGemm.block(packed, cb * rows * CpuConvGemm.CB, xb, base + p0, rowOff, rows, yb,
-                                cb * CpuConvGemm.CB * flatR + p0, flatR);
-                    }
-                }
+                CpuConvGemm.gemm(packed, rows, blocks, xb, (od - d0) * plane, rowOff, flat, yb, flatR);
                 writeOut(yb, flatR, wp, cout, out, bias, biasOff, dst,
                         dstOff + n * cout * outVol + (long) od * out[1] * out[2], outVol);
             }
@@ -232,12 +226,7 @@ final class CpuConv {
             float[] col = s.a(rows * pr);
             float[] yb = s.b(blocks * CpuConvGemm.CB * pr);
             im2col(x, xOff + n * cin * g.inVolume(), g, od, col, pr);
-            for (int p0 = 0; p0 < positions; p0 += CpuConvGemm.BW) {
-                for (int cb = 0; cb < blocks; cb++) {
-                    CpuConvGemm.block(packed, cb * rows * CpuConvGemm.CB, col, p0, rowOff, rows, yb,
-                            cb * CpuConvGemm.CB * pr + p0, pr);
-                }
-            }
+            CpuConvGemm.gemm(packed, rows, blocks, col, 0, rowOff, positions, yb, pr);
             writeOut(yb, pr, out[2], cout, out, bias, biasOff, y,
                     yOff + n * cout * g.outVolume() + (long) od * positions, g.outVolume());
         });
@@ -320,12 +309,7 @@ final class CpuConv {
                     MemorySegment.copy(gy, JAVA_FLOAT, from * 4, gyb, co * pr, positions);
                     Arrays.fill(gyb, co * pr + positions, co * pr + pr, 0f);
                 }
-                for (int p0 = 0; p0 < positions; p0 += CpuConvGemm.BW) {
-                    for (int rb = 0; rb < blocks; rb++) {
-                        CpuConvGemm.block(packed, rb * cout * CpuConvGemm.CB, gyb, p0, coOff, cout, col,
-                                rb * CpuConvGemm.CB * pr + p0, pr);
-                    }
-                }
+                CpuConvGemm.gemm(packed, cout, blocks, gyb, 0, coOff, positions, col, pr);
                 int r = 0;
                 for (int ci = 0; ci < cin; ci++) {
                     for (int kd = 0; kd < k[0]; kd++) {
@@ -458,29 +442,61 @@ final class CpuConv {
         }
     }
 
-    /** sums[co][r] += the dot products of one chunk; one task per (block of output channels, input channel). */
+    /** Positions per pass of the weight-gradient dot products, so that their rows stay in L1. */
+    private static final int DOT_TILE = 64 * CpuConvGemm.LANES;
+
+    /**
+     * sums[co][r] += the dot products of one chunk. One task per input channel (and, for few input
+     * channels, per block of output channels); within a task, tiles of positions outer so that the
+     * gy and input rows of a tile are reused from cache by every (co, r) block.
+     */
     private static void accumulateWeight(WeightChunk c, int count, int cin, int cout, int kvol, double[] sums) {
-        int coBlocks = (cout + CpuConvGemm.DC - 1) / CpuConvGemm.DC;
+        final int dc = CpuConvGemm.DC;
+        final int dr = CpuConvGemm.DR;
+        final int lanes = CpuConvGemm.LANES;
+        int coBlocks = (cout + dc - 1) / dc;
+        int groups = cin >= 8 ? 1 : coBlocks;
+        int perGroup = (coBlocks + groups - 1) / groups;
+        int rBlocks = (kvol + dr - 1) / dr;
         int rows = cin * kvol;
-        Parallel.forEach(coBlocks * cin, t -> {
-            int co0 = (t / cin) * CpuConvGemm.DC;
+        int cell = dc * dr * lanes;
+        Parallel.forEach(groups * cin, t -> {
             int ci = t % cin;
-            double[] dots = new double[CpuConvGemm.DC * CpuConvGemm.DR];
-            int[] gOff = new int[CpuConvGemm.DC];
-            int[] bOff = new int[CpuConvGemm.DR];
-            for (int i = 0; i < CpuConvGemm.DC; i++) {
-                gOff[i] = Math.min(co0 + i, cout - 1) * c.gyCoStride();
-            }
+            int cb0 = (t / cin) * perGroup;
+            int cb1 = Math.min(coBlocks, cb0 + perGroup);
+            float[] part = new float[(cb1 - cb0) * rBlocks * cell];
+            int[] gOff = new int[dc];
+            int[] bOff = new int[dr];
             int rEnd = (ci + 1) * kvol;
-            for (int r0 = ci * kvol; r0 < rEnd; r0 += CpuConvGemm.DR) {
-                for (int j = 0; j < CpuConvGemm.DR; j++) {
-                    bOff[j] = c.rowOff()[Math.min(r0 + j, rEnd - 1)];
+            for (int s = 0; s < count; s++) {
+                for (int q0 = 0; q0 < c.len(); q0 += DOT_TILE) {
+                    int len = Math.min(DOT_TILE, c.len() - q0);
+                    for (int cb = cb0; cb < cb1; cb++) {
+                        for (int i = 0; i < dc; i++) {
+                            gOff[i] = Math.min(cb * dc + i, cout - 1) * c.gyCoStride() + s * c.gySliceStride() + q0;
+                        }
+                        for (int rb = 0; rb < rBlocks; rb++) {
+                            int r0 = ci * kvol + rb * dr;
+                            for (int j = 0; j < dr; j++) {
+                                bOff[j] = c.rowOff()[Math.min(r0 + j, rEnd - 1)] + s * c.xSliceStride() + q0;
+                            }
+                            CpuConvGemm.dots(c.gyb(), gOff, c.xb(), bOff, len, part,
+                                    ((cb - cb0) * rBlocks + rb) * cell);
+                        }
+                    }
                 }
-                CpuConvGemm.dots(c.gyb(), gOff, c.gySliceStride(), c.xb(), bOff, c.xSliceStride(), count, c.len(),
-                        dots);
-                for (int i = 0; i < CpuConvGemm.DC && co0 + i < cout; i++) {
-                    for (int j = 0; j < CpuConvGemm.DR && r0 + j < rEnd; j++) {
-                        sums[(co0 + i) * rows + r0 + j] += dots[i * CpuConvGemm.DR + j];
+            }
+            for (int cb = cb0; cb < cb1; cb++) {
+                for (int rb = 0; rb < rBlocks; rb++) {
+                    int at = ((cb - cb0) * rBlocks + rb) * cell;
+                    for (int i = 0; i < dc && cb * dc + i < cout; i++) {
+                        for (int j = 0; j < dr && rb * dr + j < kvol; j++) {
+                            double sum = 0;
+                            for (int l = 0; l < lanes; l++) {
+                                sum += part[at + (i * dr + j) * lanes + l];
+                            }
+                            sums[(cb * dc + i) * rows + ci * kvol + rb * dr + j] += sum;
+                        }
                     }
                 }
             }

@@ -79,13 +79,34 @@ final class CpuConvGemm {
         return packed;
     }
 
+    /** Reduction rows per pass of {@link #gemm}, so that the input rows of a pass stay in L1. */
+    static final int ROW_GROUP = 256;
+
     /**
-     * c[cOff + j*cs + q] = sum over r < n of a[aOff + r*CB + j] * b[bOff + rowOff[r] + q], for
-     * j < CB and q < BW (written).
+     * c[j*cs + p] = sum over r of packed(j, r) * b[bBase + rowOff[r] + p] for output rows j of all
+     * {@code blocks} and positions p < {@code positions} rounded up to BW (written).
      */
-    static void block(float[] a, int aOff, float[] b, int bOff, int[] rowOff, int n, float[] c, int cOff, int cs) {
+    static void gemm(float[] packed, int rows, int blocks, float[] b, int bBase, int[] rowOff, int positions,
+                     float[] c, int cs) {
+        for (int p0 = 0; p0 < positions; p0 += BW) {
+            for (int r0 = 0; r0 < rows; r0 += ROW_GROUP) {
+                int n = Math.min(ROW_GROUP, rows - r0);
+                for (int cb = 0; cb < blocks; cb++) {
+                    block(packed, (cb * rows + r0) * CB, b, bBase + p0, rowOff, r0, n, c, cb * CB * cs + p0, cs,
+                            r0 > 0);
+                }
+            }
+        }
+    }
+
+    /**
+     * c[cOff + j*cs + q] (+)= sum over r < n of a[aOff + r*CB + j] * b[bOff + rowOff[r0 + r] + q],
+     * for j < CB and q < BW: written, or added if {@code add}.
+     */
+    static void block(float[] a, int aOff, float[] b, int bOff, int[] rowOff, int r0, int n, float[] c, int cOff,
+                      int cs, boolean add) {
         if (F == null) {
-            blockScalar(a, aOff, b, bOff, rowOff, n, c, cOff, cs);
+            blockScalar(a, aOff, b, bOff, rowOff, r0, n, c, cOff, cs, add);
             return;
         }
         final int l = LANES;
@@ -94,7 +115,7 @@ final class CpuConvGemm {
         FloatVector c30 = z, c31 = z, c32 = z, c40 = z, c41 = z, c42 = z, c50 = z, c51 = z, c52 = z;
         FloatVector c60 = z, c61 = z, c62 = z, c70 = z, c71 = z, c72 = z;
         for (int r = 0; r < n; r++) {
-            int s = bOff + rowOff[r];
+            int s = bOff + rowOff[r0 + r];
             FloatVector b0 = FloatVector.fromArray(F, b, s);
             FloatVector b1 = FloatVector.fromArray(F, b, s + l);
             FloatVector b2 = FloatVector.fromArray(F, b, s + 2 * l);
@@ -132,27 +153,32 @@ final class CpuConvGemm {
             c71 = b1.fma(w, c71);
             c72 = b2.fma(w, c72);
         }
-        store3(c00, c01, c02, c, cOff);
-        store3(c10, c11, c12, c, cOff + cs);
-        store3(c20, c21, c22, c, cOff + 2 * cs);
-        store3(c30, c31, c32, c, cOff + 3 * cs);
-        store3(c40, c41, c42, c, cOff + 4 * cs);
-        store3(c50, c51, c52, c, cOff + 5 * cs);
-        store3(c60, c61, c62, c, cOff + 6 * cs);
-        store3(c70, c71, c72, c, cOff + 7 * cs);
+        store3(c00, c01, c02, c, cOff, add);
+        store3(c10, c11, c12, c, cOff + cs, add);
+        store3(c20, c21, c22, c, cOff + 2 * cs, add);
+        store3(c30, c31, c32, c, cOff + 3 * cs, add);
+        store3(c40, c41, c42, c, cOff + 4 * cs, add);
+        store3(c50, c51, c52, c, cOff + 5 * cs, add);
+        store3(c60, c61, c62, c, cOff + 6 * cs, add);
+        store3(c70, c71, c72, c, cOff + 7 * cs, add);
     }
 
-    private static void store3(FloatVector v0, FloatVector v1, FloatVector v2, float[] c, int off) {
+    private static void store3(FloatVector v0, FloatVector v1, FloatVector v2, float[] c, int off, boolean add) {
+        if (add) {
+            v0 = v0.add(FloatVector.fromArray(F, c, off));
+            v1 = v1.add(FloatVector.fromArray(F, c, off + LANES));
+            v2 = v2.add(FloatVector.fromArray(F, c, off + 2 * LANES));
+        }
         v0.intoArray(c, off);
         v1.intoArray(c, off + LANES);
         v2.intoArray(c, off + 2 * LANES);
     }
 
-    private static void blockScalar(float[] a, int aOff, float[] b, int bOff, int[] rowOff, int n, float[] c,
-                                    int cOff, int cs) {
+    private static void blockScalar(float[] a, int aOff, float[] b, int bOff, int[] rowOff, int r0, int n,
+                                    float[] c, int cOff, int cs, boolean add) {
         float[] acc = new float[CB * BW];
         for (int r = 0; r < n; r++) {
-            int s = bOff + rowOff[r];
+            int s = bOff + rowOff[r0 + r];
             for (int j = 0; j < CB; j++) {
                 float w = a[aOff + r * CB + j];
                 for (int q = 0; q < BW; q++) {
@@ -161,19 +187,27 @@ final class CpuConvGemm {
             }
         }
         for (int j = 0; j < CB; j++) {
-            System.arraycopy(acc, j * BW, c, cOff + j * cs, BW);
+            for (int q = 0; q < BW; q++) {
+                c[cOff + j * cs + q] = add ? c[cOff + j * cs + q] + acc[j * BW + q] : acc[j * BW + q];
+            }
         }
     }
 
     /**
-     * out[i*DR + j] = sum over slices s < count and positions q < len of
-     * g[gOff[i] + s*gss + q] * b[bOff[j] + s*bss + q] (written); len is a multiple of LANES.
-     * Lanes are summed in double, in lane order, so the result does not depend on the JIT.
+     * part[at + (i*DR + j)*LANES + lane] += the lane-wise partial dot products of
+     * g[gOff[i] + q] and b[bOff[j] + q] over q < len (a multiple of LANES), i < DC, j < DR.
      */
-    static void dots(float[] g, int[] gOff, int gss, float[] b, int[] bOff, int bss, int count, int len,
-                     double[] out) {
+    static void dots(float[] g, int[] gOff, float[] b, int[] bOff, int len, float[] part, int at) {
         if (F == null) {
-            dotsScalar(g, gOff, gss, b, bOff, bss, count, len, out);
+            for (int i = 0; i < DC; i++) {
+                for (int j = 0; j < DR; j++) {
+                    float acc = 0;
+                    for (int q = 0; q < len; q++) {
+                        acc += g[gOff[i] + q] * b[bOff[j] + q];
+                    }
+                    part[at + i * DR + j] += acc;
+                }
+            }
             return;
         }
         FloatVector z = FloatVector.zero(F);
@@ -181,81 +215,67 @@ final class CpuConvGemm {
         FloatVector a10 = z, a11 = z, a12 = z, a13 = z, a14 = z, a15 = z;
         FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a24 = z, a25 = z;
         FloatVector a30 = z, a31 = z, a32 = z, a33 = z, a34 = z, a35 = z;
-        for (int s = 0; s < count; s++) {
-            int g0 = gOff[0] + s * gss;
-            int g1 = gOff[1] + s * gss;
-            int g2 = gOff[2] + s * gss;
-            int g3 = gOff[3] + s * gss;
-            int b0 = bOff[0] + s * bss;
-            int b1 = bOff[1] + s * bss;
-            int b2 = bOff[2] + s * bss;
-            int b3 = bOff[3] + s * bss;
-            int b4 = bOff[4] + s * bss;
-            int b5 = bOff[5] + s * bss;
-            for (int q = 0; q < len; q += LANES) {
-                FloatVector x0 = FloatVector.fromArray(F, b, b0 + q);
-                FloatVector x1 = FloatVector.fromArray(F, b, b1 + q);
-                FloatVector x2 = FloatVector.fromArray(F, b, b2 + q);
-                FloatVector x3 = FloatVector.fromArray(F, b, b3 + q);
-                FloatVector x4 = FloatVector.fromArray(F, b, b4 + q);
-                FloatVector x5 = FloatVector.fromArray(F, b, b5 + q);
-                FloatVector y = FloatVector.fromArray(F, g, g0 + q);
-                a00 = x0.fma(y, a00);
-                a01 = x1.fma(y, a01);
-                a02 = x2.fma(y, a02);
-                a03 = x3.fma(y, a03);
-                a04 = x4.fma(y, a04);
-                a05 = x5.fma(y, a05);
-                y = FloatVector.fromArray(F, g, g1 + q);
-                a10 = x0.fma(y, a10);
-                a11 = x1.fma(y, a11);
-                a12 = x2.fma(y, a12);
-                a13 = x3.fma(y, a13);
-                a14 = x4.fma(y, a14);
-                a15 = x5.fma(y, a15);
-                y = FloatVector.fromArray(F, g, g2 + q);
-                a20 = x0.fma(y, a20);
-                a21 = x1.fma(y, a21);
-                a22 = x2.fma(y, a22);
-                a23 = x3.fma(y, a23);
-                a24 = x4.fma(y, a24);
-                a25 = x5.fma(y, a25);
-                y = FloatVector.fromArray(F, g, g3 + q);
-                a30 = x0.fma(y, a30);
-                a31 = x1.fma(y, a31);
-                a32 = x2.fma(y, a32);
-                a33 = x3.fma(y, a33);
-                a34 = x4.fma(y, a34);
-                a35 = x5.fma(y, a35);
-            }
+        int g0 = gOff[0];
+        int g1 = gOff[1];
+        int g2 = gOff[2];
+        int g3 = gOff[3];
+        int b0 = bOff[0];
+        int b1 = bOff[1];
+        int b2 = bOff[2];
+        int b3 = bOff[3];
+        int b4 = bOff[4];
+        int b5 = bOff[5];
+        for (int q = 0; q < len; q += LANES) {
+            FloatVector x0 = FloatVector.fromArray(F, b, b0 + q);
+            FloatVector x1 = FloatVector.fromArray(F, b, b1 + q);
+            FloatVector x2 = FloatVector.fromArray(F, b, b2 + q);
+            FloatVector x3 = FloatVector.fromArray(F, b, b3 + q);
+            FloatVector x4 = FloatVector.fromArray(F, b, b4 + q);
+            FloatVector x5 = FloatVector.fromArray(F, b, b5 + q);
+            FloatVector y = FloatVector.fromArray(F, g, g0 + q);
+            a00 = x0.fma(y, a00);
+            a01 = x1.fma(y, a01);
+            a02 = x2.fma(y, a02);
+            a03 = x3.fma(y, a03);
+            a04 = x4.fma(y, a04);
+            a05 = x5.fma(y, a05);
+            y = FloatVector.fromArray(F, g, g1 + q);
+            a10 = x0.fma(y, a10);
+            a11 = x1.fma(y, a11);
+            a12 = x2.fma(y, a12);
+            a13 = x3.fma(y, a13);
+            a14 = x4.fma(y, a14);
+            a15 = x5.fma(y, a15);
+            y = FloatVector.fromArray(F, g, g2 + q);
+            a20 = x0.fma(y, a20);
+            a21 = x1.fma(y, a21);
+            a22 = x2.fma(y, a22);
+            a23 = x3.fma(y, a23);
+            a24 = x4.fma(y, a24);
+            a25 = x5.fma(y, a25);
+            y = FloatVector.fromArray(F, g, g3 + q);
+            a30 = x0.fma(y, a30);
+            a31 = x1.fma(y, a31);
+            a32 = x2.fma(y, a32);
+            a33 = x3.fma(y, a33);
+            a34 = x4.fma(y, a34);
+            a35 = x5.fma(y, a35);
         }
-        FloatVector[] acc = {a00, a01, a02, a03, a04, a05, a10, a11, a12, a13, a14, a15,
-            a20, a21, a22, a23, a24, a25, a30, a31, a32, a33, a34, a35};
-        float[] lanes = new float[LANES];
-        for (int i = 0; i < acc.length; i++) {
-            acc[i].intoArray(lanes, 0);
-            double sum = 0;
-            for (float v : lanes) {
-                sum += v;
-            }
-            out[i] = sum;
-        }
+        final int l = LANES;
+        addInto(part, at, a00, a01, a02, a03, a04, a05);
+        addInto(part, at + 6 * l, a10, a11, a12, a13, a14, a15);
+        addInto(part, at + 12 * l, a20, a21, a22, a23, a24, a25);
+        addInto(part, at + 18 * l, a30, a31, a32, a33, a34, a35);
     }
 
-    private static void dotsScalar(float[] g, int[] gOff, int gss, float[] b, int[] bOff, int bss, int count,
-                                   int len, double[] out) {
-        for (int i = 0; i < DC; i++) {
-            for (int j = 0; j < DR; j++) {
-                double sum = 0;
-                for (int s = 0; s < count; s++) {
-                    float acc = 0;
-                    for (int q = 0; q < len; q++) {
-                        acc += g[gOff[i] + s * gss + q] * b[bOff[j] + s * bss + q];
-                    }
-                    sum += acc;
-                }
-                out[i * DR + j] = sum;
-            }
-        }
+    private static void addInto(float[] part, int at, FloatVector v0, FloatVector v1, FloatVector v2,
+                                FloatVector v3, FloatVector v4, FloatVector v5) {
+        final int l = LANES;
+        v0.add(FloatVector.fromArray(F, part, at)).intoArray(part, at);
+        v1.add(FloatVector.fromArray(F, part, at + l)).intoArray(part, at + l);
+        v2.add(FloatVector.fromArray(F, part, at + 2 * l)).intoArray(part, at + 2 * l);
+        v3.add(FloatVector.fromArray(F, part, at + 3 * l)).intoArray(part, at + 3 * l);
+        v4.add(FloatVector.fromArray(F, part, at + 4 * l)).intoArray(part, at + 4 * l);
+        v5.add(FloatVector.fromArray(F, part, at + 5 * l)).intoArray(part, at + 5 * l);
     }
 }
