@@ -1,25 +1,505 @@
 package org.ducisc.backend.cpu;
 
-import java.lang.foreign.MemorySegment;
-import org.ducisc.backend.ConvGeometry;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
-/** 3D convolution kernels (placeholder until the fast kernels land). */
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import org.ducisc.backend.ConvGeometry;
+import org.ducisc.backend.DType;
+
+/**
+ * 3D convolution kernels. Every direction is a GEMM over rows that are windows of a heap copy of
+ * the input ({@link CpuConvGemm}):
+ * <ul>
+ *   <li>stride 1: the input is copied once into a zero-padded buffer; for one output depth slice the
+ *       (H, Wp) plane is one flat run of positions p = oh*Wp + ow, so the input row of kernel offset
+ *       (ci, kd, kh, kw) is contiguous at base(ci, od+kd) + kh*Wp + kw + p. The Wp - outW extra
+ *       columns per row are wasted work that keeps every load contiguous. Backward-data with stride
+ *       1 is the same kernel on padded gy with flipped, transposed weights.</li>
+ *   <li>any other geometry: im2col of one output slice, GEMM, and for backward-data GEMM then col2im.</li>
+ *   <li>backward-weight: dot products of gy rows with the same input rows, in vector accumulators.</li>
+ * </ul>
+ * Each output element is computed by one task in an order fixed by the sizes, so results do not
+ * depend on the thread count or on which thread ran a task.
+ */
 final class CpuConv {
+    /** Output depth slices per forward task: their padded input is copied once per task. */
+    private static final int SLICES_PER_TASK = 4;
+    /** Cap, in floats, on the shared copies that backward-weight builds per chunk of depth slices. */
+    private static final long CHUNK_FLOATS = 4L << 20;
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
     private CpuConv() {
+    }
+
+    /** Two per-thread heap work arrays, grown to the largest convolution seen and then reused. */
+    private static final class Scratch {
+        private float[] a = new float[0];
+        private float[] b = new float[0];
+
+        float[] a(int n) {
+            if (a.length < n) {
+                a = new float[n];
+            }
+            return a;
+        }
+
+        float[] b(int n) {
+            if (b.length < n) {
+                b = new float[n];
+            }
+            return b;
+        }
     }
 
     static void forward(MemorySegment x, long xOff, MemorySegment w, long wOff, MemorySegment bias, long biasOff,
                         MemorySegment y, long yOff, ConvGeometry g) {
-        throw new UnsupportedOperationException("conv3d forward");
+        int kvol = (int) g.kernelVolume();
+        float[] packed = CpuConvGemm.pack(w, wOff, g.outChannels(), g.inChannels() * kvol, false, 0, 0);
+        if (unitStride(g)) {
+            stride1(x, xOff, g.batch(), g.inChannels(), g.in(), g.kernel(), g.padding(), packed, g.outChannels(),
+                    bias, biasOff, y, yOff, g.out());
+        } else {
+            forwardIm2col(x, xOff, packed, bias, biasOff, y, yOff, g);
+        }
     }
 
     static void backwardData(MemorySegment gy, long gyOff, MemorySegment w, long wOff, MemorySegment gx, long gxOff,
                              ConvGeometry g) {
-        throw new UnsupportedOperationException("conv3d backward data");
+        int kvol = (int) g.kernelVolume();
+        int[] k = g.kernel();
+        int[] p = g.padding();
+        if (unitStride(g) && p[0] < k[0] && p[1] < k[1] && p[2] < k[2]) {
+            // Full correlation of gy with the flipped kernel: pad gy by k-1-p, swap channel roles.
+            float[] packed = CpuConvGemm.pack(w, wOff, g.inChannels(), g.outChannels() * kvol, true,
+                    g.outChannels(), kvol);
+            int[] pad = {k[0] - 1 - p[0], k[1] - 1 - p[1], k[2] - 1 - p[2]};
+            stride1(gy, gyOff, g.batch(), g.outChannels(), g.out(), k, pad, packed, g.inChannels(), null, 0, gx,
+                    gxOff, g.in());
+        } else {
+            backwardDataCol2im(gy, gyOff, w, wOff, gx, gxOff, g);
+        }
     }
 
     static void backwardWeight(MemorySegment x, long xOff, MemorySegment gy, long gyOff, MemorySegment gw,
                                long gwOff, ConvGeometry g, boolean accumulate) {
-        throw new UnsupportedOperationException("conv3d backward weight");
+        int rows = g.inChannels() * (int) g.kernelVolume();
+        double[] sums = new double[g.outChannels() * rows];
+        if (unitStride(g)) {
+            backwardWeightStride1(x, xOff, gy, gyOff, g, sums);
+        } else {
+            backwardWeightIm2col(x, xOff, gy, gyOff, g, sums);
+        }
+        for (int i = 0; i < sums.length; i++) {
+            double v = accumulate ? gw.getAtIndex(JAVA_FLOAT, gwOff + i) + sums[i] : sums[i];
+            gw.setAtIndex(JAVA_FLOAT, gwOff + i, (float) v);
+        }
+    }
+
+    private static boolean unitStride(ConvGeometry g) {
+        int[] s = g.stride();
+        return s[0] == 1 && s[1] == 1 && s[2] == 1;
+    }
+
+    // ---- stride 1: padded copy, shifted flat rows ----
+
+    /**
+     * y (batch, cout, out) = correlation of src (batch, cin, in) zero-padded by {@code pad} with the
+     * packed weights (rows (ci, kd, kh, kw)), plus bias.
+     */
+    private static void stride1(MemorySegment src, long srcOff, int batch, int cin, int[] in, int[] k, int[] pad,
+                                float[] packed, int cout, MemorySegment bias, long biasOff, MemorySegment dst,
+                                long dstOff, int[] out) {
+        int hp = in[1] + 2 * pad[1];
+        int wp = in[2] + 2 * pad[2];
+        int plane = hp * wp;
+        int chunk = Math.min(out[0], SLICES_PER_TASK);
+        int slices = chunk + k[0] - 1;
+        int ciStride = slices * plane;
+        int[] rowOff = shiftedRows(cin, k, ciStride, plane, wp);
+        int rows = rowOff.length;
+        int flat = out[1] * wp;
+        int flatR = CpuConvGemm.roundUp(flat, CpuConvGemm.BW);
+        int blocks = CpuConvGemm.blocks(cout);
+        int chunksPerN = (out[0] + chunk - 1) / chunk;
+        long inVol = (long) in[0] * in[1] * in[2];
+        long outVol = (long) out[0] * out[1] * out[2];
+        Parallel.forEach(batch * chunksPerN, t -> {
+            int n = t / chunksPerN;
+            int d0 = (t % chunksPerN) * chunk;
+            int d1 = Math.min(out[0], d0 + chunk);
+            Scratch s = SCRATCH.get();
+            float[] xb = s.a(cin * ciStride + k[2] + CpuConvGemm.BW);
+            float[] yb = s.b(blocks * CpuConvGemm.CB * flatR);
+            padSlices(src, srcOff + n * cin * inVol, cin, in, pad, d0 - pad[0], d1 - d0 + k[0] - 1, wp, plane,
+                    ciStride, xb, 0);
+            for (int od = d0; od < d1; od++) {
+                CpuConvGemm.gemm(packed, rows, blocks, xb, (od - d0) * plane, rowOff, flat, yb, flatR);
+                writeOut(yb, flatR, wp, cout, out, bias, biasOff, dst,
+                        dstOff + n * cout * outVol + (long) od * out[1] * out[2], outVol);
+            }
+        });
+    }
+
+    /** Offsets of the input windows of rows (ci, kd, kh, kw) in a padded buffer [ci][slice][hp][wp]. */
+    private static int[] shiftedRows(int cin, int[] k, int ciStride, int plane, int wp) {
+        int[] rowOff = new int[cin * k[0] * k[1] * k[2]];
+        int r = 0;
+        for (int ci = 0; ci < cin; ci++) {
+            for (int kd = 0; kd < k[0]; kd++) {
+                for (int kh = 0; kh < k[1]; kh++) {
+                    for (int kw = 0; kw < k[2]; kw++) {
+                        rowOff[r++] = ci * ciStride + kd * plane + kh * wp + kw;
+                    }
+                }
+            }
+        }
+        return rowOff;
+    }
+
+    /**
+     * Copies input depth slices [first, first + count) of every channel into buf[at + ci*ciStride +
+     * j*plane], each plane zero-padded to (.., wp); slices outside the input are zeros.
+     */
+    private static void padSlices(MemorySegment src, long srcBase, int cin, int[] in, int[] pad, int first,
+                                  int count, int wp, int plane, int ciStride, float[] buf, int at) {
+        for (int ci = 0; ci < cin; ci++) {
+            padSlicesOfChannel(src, srcBase, ci, in, pad, first, count, wp, plane, ciStride, buf, at);
+        }
+    }
+
+    private static void padSlicesOfChannel(MemorySegment src, long srcBase, int ci, int[] in, int[] pad, int first,
+                                           int count, int wp, int plane, int ciStride, float[] buf, int at) {
+        for (int j = 0; j < count; j++) {
+            int o = at + ci * ciStride + j * plane;
+            Arrays.fill(buf, o, o + plane, 0f);
+            int id = first + j;
+            if (id < 0 || id >= in[0]) {
+                continue;
+            }
+            long row = srcBase + ((long) ci * in[0] + id) * in[1] * in[2];
+            for (int ih = 0; ih < in[1]; ih++) {
+                MemorySegment.copy(src, JAVA_FLOAT, (row + (long) ih * in[2]) * 4, buf,
+                        o + (ih + pad[1]) * wp + pad[2], in[2]);
+            }
+        }
+    }
+
+    /** Adds bias and copies the valid columns of one output slice (rows of length rowLen) to dst. */
+    private static void writeOut(float[] yb, int coStrideB, int rowLen, int cout, int[] out, MemorySegment bias,
+                                 long biasOff, MemorySegment dst, long dstBase, long coStride) {
+        for (int co = 0; co < cout; co++) {
+            float b = bias == null ? 0f : bias.getAtIndex(JAVA_FLOAT, biasOff + co);
+            for (int oh = 0; oh < out[1]; oh++) {
+                int s = co * coStrideB + oh * rowLen;
+                if (bias != null) {
+                    for (int ow = 0; ow < out[2]; ow++) {
+                        yb[s + ow] += b;
+                    }
+                }
+                MemorySegment.copy(yb, s, dst, JAVA_FLOAT, (dstBase + co * coStride + (long) oh * out[2]) * 4,
+                        out[2]);
+            }
+        }
+    }
+
+    // ---- any geometry: im2col / col2im ----
+
+    private static void forwardIm2col(MemorySegment x, long xOff, float[] packed, MemorySegment bias, long biasOff,
+                                      MemorySegment y, long yOff, ConvGeometry g) {
+        int[] out = g.out();
+        int cin = g.inChannels();
+        int cout = g.outChannels();
+        int rows = cin * (int) g.kernelVolume();
+        int positions = out[1] * out[2];
+        int pr = CpuConvGemm.roundUp(positions, CpuConvGemm.BW);
+        int[] rowOff = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            rowOff[r] = r * pr;
+        }
+        int blocks = CpuConvGemm.blocks(cout);
+        Parallel.forEach(g.batch() * out[0], t -> {
+            int n = t / out[0];
+            int od = t % out[0];
+            Scratch s = SCRATCH.get();
+            float[] col = s.a(rows * pr);
+            float[] yb = s.b(blocks * CpuConvGemm.CB * pr);
+            im2col(x, xOff + n * cin * g.inVolume(), g, od, col, pr);
+            CpuConvGemm.gemm(packed, rows, blocks, col, 0, rowOff, positions, yb, pr);
+            writeOut(yb, pr, out[2], cout, out, bias, biasOff, y,
+                    yOff + n * cout * g.outVolume() + (long) od * positions, g.outVolume());
+        });
+    }
+
+    /** col[r*pr + oh*outW + ow] = the input seen by row r = (ci, kd, kh, kw) at output (od, oh, ow); tail zeroed. */
+    private static void im2col(MemorySegment x, long xBase, ConvGeometry g, int od, float[] col, int pr) {
+        int[] in = g.in();
+        int[] k = g.kernel();
+        int[] st = g.stride();
+        int[] pd = g.padding();
+        int[] out = g.out();
+        int positions = out[1] * out[2];
+        int r = 0;
+        for (int ci = 0; ci < g.inChannels(); ci++) {
+            for (int kd = 0; kd < k[0]; kd++) {
+                int id = od * st[0] - pd[0] + kd;
+                for (int kh = 0; kh < k[1]; kh++) {
+                    for (int kw = 0; kw < k[2]; kw++, r++) {
+                        int c = r * pr;
+                        Arrays.fill(col, c + positions, c + pr, 0f);
+                        if (id < 0 || id >= in[0]) {
+                            Arrays.fill(col, c, c + positions, 0f);
+                            continue;
+                        }
+                        long slice = xBase + ((long) ci * in[0] + id) * in[1] * in[2];
+                        for (int oh = 0; oh < out[1]; oh++) {
+                            int ih = oh * st[1] - pd[1] + kh;
+                            int o = c + oh * out[2];
+                            if (ih < 0 || ih >= in[1]) {
+                                Arrays.fill(col, o, o + out[2], 0f);
+                                continue;
+                            }
+                            long rowBase = slice + (long) ih * in[2];
+                            for (int ow = 0; ow < out[2]; ow++) {
+                                int iw = ow * st[2] - pd[2] + kw;
+                                col[o + ow] = iw < 0 || iw >= in[2] ? 0f : x.getAtIndex(JAVA_FLOAT, rowBase + iw);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void backwardDataCol2im(MemorySegment gy, long gyOff, MemorySegment w, long wOff,
+                                           MemorySegment gx, long gxOff, ConvGeometry g) {
+        int[] in = g.in();
+        int[] k = g.kernel();
+        int[] st = g.stride();
+        int[] pd = g.padding();
+        int[] out = g.out();
+        int cin = g.inChannels();
+        int cout = g.outChannels();
+        int rows = cin * (int) g.kernelVolume();
+        int positions = out[1] * out[2];
+        int pr = CpuConvGemm.roundUp(positions, CpuConvGemm.BW);
+        // GEMM rows are the (ci, k) of col, its reduction runs over cout: the transposed weight.
+        float[] packed = CpuConvGemm.packTransposed(w, wOff, cout, rows);
+        int[] coOff = new int[cout];
+        for (int co = 0; co < cout; co++) {
+            coOff[co] = co * pr;
+        }
+        int blocks = CpuConvGemm.blocks(rows);
+        CpuPointwise.fill(DType.FLOAT32, gx, gxOff, g.batch() * cin * g.inVolume(), 0.0);
+        // Output slices touch disjoint input slices unless the kernel is deeper than the stride.
+        boolean disjoint = k[0] <= st[0];
+        int perN = disjoint ? out[0] : 1;
+        Parallel.forEach(g.batch() * perN, t -> {
+            int n = t / perN;
+            int d0 = disjoint ? t % perN : 0;
+            int d1 = disjoint ? d0 + 1 : out[0];
+            Scratch s = SCRATCH.get();
+            float[] gyb = s.a(cout * pr);
+            float[] col = s.b(blocks * CpuConvGemm.CB * pr);
+            long gxBase = gxOff + n * cin * g.inVolume();
+            for (int od = d0; od < d1; od++) {
+                for (int co = 0; co < cout; co++) {
+                    long from = gyOff + ((long) n * cout + co) * g.outVolume() + (long) od * positions;
+                    MemorySegment.copy(gy, JAVA_FLOAT, from * 4, gyb, co * pr, positions);
+                    Arrays.fill(gyb, co * pr + positions, co * pr + pr, 0f);
+                }
+                CpuConvGemm.gemm(packed, cout, blocks, gyb, 0, coOff, positions, col, pr);
+                int r = 0;
+                for (int ci = 0; ci < cin; ci++) {
+                    for (int kd = 0; kd < k[0]; kd++) {
+                        int id = od * st[0] - pd[0] + kd;
+                        for (int kh = 0; kh < k[1]; kh++) {
+                            for (int kw = 0; kw < k[2]; kw++, r++) {
+                                if (id < 0 || id >= in[0]) {
+                                    continue;
+                                }
+                                long slice = gxBase + ((long) ci * in[0] + id) * in[1] * in[2];
+                                for (int oh = 0; oh < out[1]; oh++) {
+                                    int ih = oh * st[1] - pd[1] + kh;
+                                    if (ih < 0 || ih >= in[1]) {
+                                        continue;
+                                    }
+                                    long rowBase = slice + (long) ih * in[2];
+                                    int c = r * pr + oh * out[2];
+                                    for (int ow = 0; ow < out[2]; ow++) {
+                                        int iw = ow * st[2] - pd[2] + kw;
+                                        if (iw >= 0 && iw < in[2]) {
+                                            long i = rowBase + iw;
+                                            gx.setAtIndex(JAVA_FLOAT, i, gx.getAtIndex(JAVA_FLOAT, i) + col[c + ow]);
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    // ---- backward-weight ----
+
+    /**
+     * The shared layout of one chunk of depth slices for the weight gradient: gy rows (zero at
+     * positions that are not outputs) and the input rows they meet.
+     */
+    private record WeightChunk(float[] gyb, int gyCoStride, int gySliceStride, float[] xb, int[] rowOff,
+                               int xSliceStride, int len) {
+    }
+
+    private static void backwardWeightStride1(MemorySegment x, long xOff, MemorySegment gy, long gyOff,
+                                              ConvGeometry g, double[] sums) {
+        int[] in = g.in();
+        int[] k = g.kernel();
+        int[] pad = g.padding();
+        int[] out = g.out();
+        int cin = g.inChannels();
+        int cout = g.outChannels();
+        int wp = in[2] + 2 * pad[2];
+        int plane = (in[1] + 2 * pad[1]) * wp;
+        int len = CpuConvGemm.roundUp(out[1] * wp, CpuConvGemm.LANES);
+        int chunk = (int) Math.max(1, Math.min(out[0], CHUNK_FLOATS / ((long) cin * plane) - (k[0] - 1)));
+        int slices = chunk + k[0] - 1;
+        int ciStride = slices * plane;
+        int[] rowOff = shiftedRows(cin, k, ciStride, plane, wp);
+        float[] xb = new float[cin * ciStride + k[2] + CpuConvGemm.LANES];
+        float[] gyb = new float[cout * chunk * len];
+        WeightChunk wc = new WeightChunk(gyb, chunk * len, len, xb, rowOff, plane, len);
+        for (int n = 0; n < g.batch(); n++) {
+            long xBase = xOff + n * cin * g.inVolume();
+            long gyBase = gyOff + n * cout * g.outVolume();
+            for (int d0 = 0; d0 < out[0]; d0 += chunk) {
+                int first = d0;
+                int count = Math.min(chunk, out[0] - d0);
+                Parallel.forEach(cin + cout, t -> {
+                    if (t < cin) {
+                        padSlicesOfChannel(x, xBase, t, in, pad, first - pad[0], count + k[0] - 1, wp, plane,
+                                ciStride, xb, 0);
+                        return;
+                    }
+                    int co = t - cin;
+                    Arrays.fill(gyb, co * chunk * len, (co + 1) * chunk * len, 0f);
+                    for (int j = 0; j < count; j++) {
+                        for (int oh = 0; oh < out[1]; oh++) {
+                            long from = gyBase + ((long) co * out[0] + first + j) * out[1] * out[2]
+                                    + (long) oh * out[2];
+                            MemorySegment.copy(gy, JAVA_FLOAT, from * 4, gyb, (co * chunk + j) * len + oh * wp,
+                                    out[2]);
+                        }
+                    }
+                });
+                accumulateWeight(wc, count, cin, cout, (int) g.kernelVolume(), sums);
+            }
+        }
+    }
+
+    private static void backwardWeightIm2col(MemorySegment x, long xOff, MemorySegment gy, long gyOff,
+                                             ConvGeometry g, double[] sums) {
+        int[] out = g.out();
+        int cin = g.inChannels();
+        int cout = g.outChannels();
+        int kvol = (int) g.kernelVolume();
+        int rows = cin * kvol;
+        int positions = out[1] * out[2];
+        int len = CpuConvGemm.roundUp(positions, CpuConvGemm.LANES);
+        int chunk = (int) Math.max(1, Math.min(out[0], CHUNK_FLOATS / ((long) rows * len)));
+        int[] rowOff = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            rowOff[r] = r * len;
+        }
+        float[] col = new float[chunk * rows * len];
+        float[] gyb = new float[cout * chunk * len];
+        WeightChunk wc = new WeightChunk(gyb, chunk * len, len, col, rowOff, rows * len, len);
+        for (int n = 0; n < g.batch(); n++) {
+            long xBase = xOff + n * cin * g.inVolume();
+            long gyBase = gyOff + n * cout * g.outVolume();
+            for (int d0 = 0; d0 < out[0]; d0 += chunk) {
+                int first = d0;
+                int count = Math.min(chunk, out[0] - d0);
+                Parallel.forEach(count + cout, t -> {
+                    if (t < count) {
+                        float[] sliceCol = SCRATCH.get().a(rows * len);
+                        im2col(x, xBase, g, first + t, sliceCol, len);
+                        System.arraycopy(sliceCol, 0, col, t * rows * len, rows * len);
+                        return;
+                    }
+                    int co = t - count;
+                    for (int j = 0; j < count; j++) {
+                        int o = (co * chunk + j) * len;
+                        long from = gyBase + ((long) co * out[0] + first + j) * positions;
+                        MemorySegment.copy(gy, JAVA_FLOAT, from * 4, gyb, o, positions);
+                        Arrays.fill(gyb, o + positions, o + len, 0f);
+                    }
+                });
+                accumulateWeight(wc, count, cin, cout, kvol, sums);
+            }
+        }
+    }
+
+    /** Positions per pass of the weight-gradient dot products, so that their rows stay in L1. */
+    private static final int DOT_TILE = 64 * CpuConvGemm.LANES;
+
+    /**
+     * sums[co][r] += the dot products of one chunk. One task per input channel (and, for few input
+     * channels, per block of output channels); within a task, tiles of positions outer so that the
+     * gy and input rows of a tile are reused from cache by every (co, r) block.
+     */
+    private static void accumulateWeight(WeightChunk c, int count, int cin, int cout, int kvol, double[] sums) {
+        final int dc = CpuConvGemm.DC;
+        final int dr = CpuConvGemm.DR;
+        final int lanes = CpuConvGemm.LANES;
+        int coBlocks = (cout + dc - 1) / dc;
+        int groups = cin >= 8 ? 1 : coBlocks;
+        int perGroup = (coBlocks + groups - 1) / groups;
+        int rBlocks = (kvol + dr - 1) / dr;
+        int rows = cin * kvol;
+        int cell = dc * dr * lanes;
+        Parallel.forEach(groups * cin, t -> {
+            int ci = t % cin;
+            int cb0 = (t / cin) * perGroup;
+            int cb1 = Math.min(coBlocks, cb0 + perGroup);
+            float[] part = new float[(cb1 - cb0) * rBlocks * cell];
+            int[] gOff = new int[dc];
+            int[] bOff = new int[dr];
+            int rEnd = (ci + 1) * kvol;
+            for (int s = 0; s < count; s++) {
+                for (int q0 = 0; q0 < c.len(); q0 += DOT_TILE) {
+                    int len = Math.min(DOT_TILE, c.len() - q0);
+                    for (int cb = cb0; cb < cb1; cb++) {
+                        for (int i = 0; i < dc; i++) {
+                            gOff[i] = Math.min(cb * dc + i, cout - 1) * c.gyCoStride() + s * c.gySliceStride() + q0;
+                        }
+                        for (int rb = 0; rb < rBlocks; rb++) {
+                            int r0 = ci * kvol + rb * dr;
+                            for (int j = 0; j < dr; j++) {
+                                bOff[j] = c.rowOff()[Math.min(r0 + j, rEnd - 1)] + s * c.xSliceStride() + q0;
+                            }
+                            CpuConvGemm.dots(c.gyb(), gOff, c.xb(), bOff, len, part,
+                                    ((cb - cb0) * rBlocks + rb) * cell);
+                        }
+                    }
+                }
+            }
+            for (int cb = cb0; cb < cb1; cb++) {
+                for (int rb = 0; rb < rBlocks; rb++) {
+                    int at = ((cb - cb0) * rBlocks + rb) * cell;
+                    for (int i = 0; i < dc && cb * dc + i < cout; i++) {
+                        for (int j = 0; j < dr && rb * dr + j < kvol; j++) {
+                            double sum = 0;
+                            for (int l = 0; l < lanes; l++) {
+                                sum += part[at + (i * dr + j) * lanes + l];
+                            }
+                            sums[(cb * dc + i) * rows + ci * kvol + rb * dr + j] += sum;
+                        }
+                    }
+                }
+            }
+        });
     }
 }

@@ -1,0 +1,281 @@
+package org.ducisc.backend.cpu;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The two register-blocked microkernels of the convolutions, on heap arrays (the JIT keeps their
+ * bounds checks out of the inner loop better than for memory segments):
+ * <ul>
+ *   <li>{@link #block}: CB output rows x three vectors of positions, the weights broadcast from a
+ *       packed array, the inputs read from rows given by offsets (24 accumulators).</li>
+ *   <li>{@link #dots}: DC x DR dot products over a run of positions, in vector accumulators.</li>
+ * </ul>
+ * With ducisc.vector.bits=0 both run as plain scalar loops of the same blocking.
+ */
+final class CpuConvGemm {
+    private static final VectorSpecies<Float> F = Vectors.F;
+    /** Floats per vector (1 on the scalar path). */
+    static final int LANES = Math.max(1, Vectors.LANES);
+    /** Output rows of one {@link #block}. */
+    static final int CB = 8;
+    /** Positions of one {@link #block}: three vectors. */
+    static final int BW = 3 * LANES;
+    /** Output channels and input rows of one {@link #dots}. */
+    static final int DC = 4;
+    static final int DR = 6;
+
+    private CpuConvGemm() {
+    }
+
+    static int roundUp(int n, int m) {
+        return (n + m - 1) / m * m;
+    }
+
+    /** Blocks of CB output rows. */
+    static int blocks(int outRows) {
+        return (outRows + CB - 1) / CB;
+    }
+
+    /**
+     * Weights packed for {@link #block}: packed[(cb*rows + r)*CB + j] is the weight of output row
+     * cb*CB + j and reduction row r, zero beyond {@code outRows}. Unflipped, w is (outRows, rows).
+     * Flipped (the data gradient of a stride-1 conv): w is (cout, outRows, kvol) and reduction row
+     * r = (co, k) takes the weight at the mirrored kernel offset kvol-1-k.
+     */
+    static float[] pack(MemorySegment w, long wOff, int outRows, int rows, boolean flip, int cout, int kvol) {
+        int blocks = blocks(outRows);
+        float[] packed = new float[blocks * rows * CB];
+        for (int o = 0; o < outRows; o++) {
+            int cb = o / CB;
+            int j = o % CB;
+            for (int r = 0; r < rows; r++) {
+                long src;
+                if (flip) {
+                    int co = r / kvol;
+                    int k = r % kvol;
+                    src = ((long) co * outRows + o) * kvol + (kvol - 1 - k);
+                } else {
+                    src = (long) o * rows + r;
+                }
+                packed[(cb * rows + r) * CB + j] = w.getAtIndex(JAVA_FLOAT, wOff + src);
+            }
+        }
+        return packed;
+    }
+
+    /** w (cout, rows) packed for {@link #block} with output rows r and reduction over co. */
+    static float[] packTransposed(MemorySegment w, long wOff, int cout, int rows) {
+        int blocks = blocks(rows);
+        float[] packed = new float[blocks * cout * CB];
+        for (int co = 0; co < cout; co++) {
+            for (int r = 0; r < rows; r++) {
+                packed[((r / CB) * cout + co) * CB + r % CB] = w.getAtIndex(JAVA_FLOAT, wOff + (long) co * rows + r);
+            }
+        }
+        return packed;
+    }
+
+    /** Reduction rows per pass of {@link #gemm}, so that the input rows of a pass stay in L1. */
+    static final int ROW_GROUP = 256;
+
+    /**
+     * c[j*cs + p] = sum over r of packed(j, r) * b[bBase + rowOff[r] + p] for output rows j of all
+     * {@code blocks} and positions p < {@code positions} rounded up to BW (written).
+     */
+    static void gemm(float[] packed, int rows, int blocks, float[] b, int bBase, int[] rowOff, int positions,
+                     float[] c, int cs) {
+        for (int p0 = 0; p0 < positions; p0 += BW) {
+            for (int r0 = 0; r0 < rows; r0 += ROW_GROUP) {
+                int n = Math.min(ROW_GROUP, rows - r0);
+                for (int cb = 0; cb < blocks; cb++) {
+                    block(packed, (cb * rows + r0) * CB, b, bBase + p0, rowOff, r0, n, c, cb * CB * cs + p0, cs,
+                            r0 > 0);
+                }
+            }
+        }
+    }
+
+    /**
+     * c[cOff + j*cs + q] (+)= sum over r < n of a[aOff + r*CB + j] * b[bOff + rowOff[r0 + r] + q],
+     * for j < CB and q < BW: written, or added if {@code add}.
+     */
+    static void block(float[] a, int aOff, float[] b, int bOff, int[] rowOff, int r0, int n, float[] c, int cOff,
+                      int cs, boolean add) {
+        if (F == null) {
+            blockScalar(a, aOff, b, bOff, rowOff, r0, n, c, cOff, cs, add);
+            return;
+        }
+        final int l = LANES;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z, c20 = z, c21 = z, c22 = z;
+        FloatVector c30 = z, c31 = z, c32 = z, c40 = z, c41 = z, c42 = z, c50 = z, c51 = z, c52 = z;
+        FloatVector c60 = z, c61 = z, c62 = z, c70 = z, c71 = z, c72 = z;
+        for (int r = 0; r < n; r++) {
+            int s = bOff + rowOff[r0 + r];
+            FloatVector b0 = FloatVector.fromArray(F, b, s);
+            FloatVector b1 = FloatVector.fromArray(F, b, s + l);
+            FloatVector b2 = FloatVector.fromArray(F, b, s + 2 * l);
+            int ar = aOff + r * CB;
+            FloatVector w = FloatVector.broadcast(F, a[ar]);
+            c00 = b0.fma(w, c00);
+            c01 = b1.fma(w, c01);
+            c02 = b2.fma(w, c02);
+            w = FloatVector.broadcast(F, a[ar + 1]);
+            c10 = b0.fma(w, c10);
+            c11 = b1.fma(w, c11);
+            c12 = b2.fma(w, c12);
+            w = FloatVector.broadcast(F, a[ar + 2]);
+            c20 = b0.fma(w, c20);
+            c21 = b1.fma(w, c21);
+            c22 = b2.fma(w, c22);
+            w = FloatVector.broadcast(F, a[ar + 3]);
+            c30 = b0.fma(w, c30);
+            c31 = b1.fma(w, c31);
+            c32 = b2.fma(w, c32);
+            w = FloatVector.broadcast(F, a[ar + 4]);
+            c40 = b0.fma(w, c40);
+            c41 = b1.fma(w, c41);
+            c42 = b2.fma(w, c42);
+            w = FloatVector.broadcast(F, a[ar + 5]);
+            c50 = b0.fma(w, c50);
+            c51 = b1.fma(w, c51);
+            c52 = b2.fma(w, c52);
+            w = FloatVector.broadcast(F, a[ar + 6]);
+            c60 = b0.fma(w, c60);
+            c61 = b1.fma(w, c61);
+            c62 = b2.fma(w, c62);
+            w = FloatVector.broadcast(F, a[ar + 7]);
+            c70 = b0.fma(w, c70);
+            c71 = b1.fma(w, c71);
+            c72 = b2.fma(w, c72);
+        }
+        store3(c00, c01, c02, c, cOff, add);
+        store3(c10, c11, c12, c, cOff + cs, add);
+        store3(c20, c21, c22, c, cOff + 2 * cs, add);
+        store3(c30, c31, c32, c, cOff + 3 * cs, add);
+        store3(c40, c41, c42, c, cOff + 4 * cs, add);
+        store3(c50, c51, c52, c, cOff + 5 * cs, add);
+        store3(c60, c61, c62, c, cOff + 6 * cs, add);
+        store3(c70, c71, c72, c, cOff + 7 * cs, add);
+    }
+
+    private static void store3(FloatVector v0, FloatVector v1, FloatVector v2, float[] c, int off, boolean add) {
+        if (add) {
+            v0 = v0.add(FloatVector.fromArray(F, c, off));
+            v1 = v1.add(FloatVector.fromArray(F, c, off + LANES));
+            v2 = v2.add(FloatVector.fromArray(F, c, off + 2 * LANES));
+        }
+        v0.intoArray(c, off);
+        v1.intoArray(c, off + LANES);
+        v2.intoArray(c, off + 2 * LANES);
+    }
+
+    private static void blockScalar(float[] a, int aOff, float[] b, int bOff, int[] rowOff, int r0, int n,
+                                    float[] c, int cOff, int cs, boolean add) {
+        float[] acc = new float[CB * BW];
+        for (int r = 0; r < n; r++) {
+            int s = bOff + rowOff[r0 + r];
+            for (int j = 0; j < CB; j++) {
+                float w = a[aOff + r * CB + j];
+                for (int q = 0; q < BW; q++) {
+                    acc[j * BW + q] += w * b[s + q];
+                }
+            }
+        }
+        for (int j = 0; j < CB; j++) {
+            for (int q = 0; q < BW; q++) {
+                c[cOff + j * cs + q] = add ? c[cOff + j * cs + q] + acc[j * BW + q] : acc[j * BW + q];
+            }
+        }
+    }
+
+    /**
+     * part[at + (i*DR + j)*LANES + lane] += the lane-wise partial dot products of
+     * g[gOff[i] + q] and b[bOff[j] + q] over q < len (a multiple of LANES), i < DC, j < DR.
+     */
+    static void dots(float[] g, int[] gOff, float[] b, int[] bOff, int len, float[] part, int at) {
+        if (F == null) {
+            for (int i = 0; i < DC; i++) {
+                for (int j = 0; j < DR; j++) {
+                    float acc = 0;
+                    for (int q = 0; q < len; q++) {
+                        acc += g[gOff[i] + q] * b[bOff[j] + q];
+                    }
+                    part[at + i * DR + j] += acc;
+                }
+            }
+            return;
+        }
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a04 = z, a05 = z;
+        FloatVector a10 = z, a11 = z, a12 = z, a13 = z, a14 = z, a15 = z;
+        FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a24 = z, a25 = z;
+        FloatVector a30 = z, a31 = z, a32 = z, a33 = z, a34 = z, a35 = z;
+        int g0 = gOff[0];
+        int g1 = gOff[1];
+        int g2 = gOff[2];
+        int g3 = gOff[3];
+        int b0 = bOff[0];
+        int b1 = bOff[1];
+        int b2 = bOff[2];
+        int b3 = bOff[3];
+        int b4 = bOff[4];
+        int b5 = bOff[5];
+        for (int q = 0; q < len; q += LANES) {
+            FloatVector x0 = FloatVector.fromArray(F, b, b0 + q);
+            FloatVector x1 = FloatVector.fromArray(F, b, b1 + q);
+            FloatVector x2 = FloatVector.fromArray(F, b, b2 + q);
+            FloatVector x3 = FloatVector.fromArray(F, b, b3 + q);
+            FloatVector x4 = FloatVector.fromArray(F, b, b4 + q);
+            FloatVector x5 = FloatVector.fromArray(F, b, b5 + q);
+            FloatVector y = FloatVector.fromArray(F, g, g0 + q);
+            a00 = x0.fma(y, a00);
+            a01 = x1.fma(y, a01);
+            a02 = x2.fma(y, a02);
+            a03 = x3.fma(y, a03);
+            a04 = x4.fma(y, a04);
+            a05 = x5.fma(y, a05);
+            y = FloatVector.fromArray(F, g, g1 + q);
+            a10 = x0.fma(y, a10);
+            a11 = x1.fma(y, a11);
+            a12 = x2.fma(y, a12);
+            a13 = x3.fma(y, a13);
+            a14 = x4.fma(y, a14);
+            a15 = x5.fma(y, a15);
+            y = FloatVector.fromArray(F, g, g2 + q);
+            a20 = x0.fma(y, a20);
+            a21 = x1.fma(y, a21);
+            a22 = x2.fma(y, a22);
+            a23 = x3.fma(y, a23);
+            a24 = x4.fma(y, a24);
+            a25 = x5.fma(y, a25);
+            y = FloatVector.fromArray(F, g, g3 + q);
+            a30 = x0.fma(y, a30);
+            a31 = x1.fma(y, a31);
+            a32 = x2.fma(y, a32);
+            a33 = x3.fma(y, a33);
+            a34 = x4.fma(y, a34);
+            a35 = x5.fma(y, a35);
+        }
+        final int l = LANES;
+        addInto(part, at, a00, a01, a02, a03, a04, a05);
+        addInto(part, at + 6 * l, a10, a11, a12, a13, a14, a15);
+        addInto(part, at + 12 * l, a20, a21, a22, a23, a24, a25);
+        addInto(part, at + 18 * l, a30, a31, a32, a33, a34, a35);
+    }
+
+    private static void addInto(float[] part, int at, FloatVector v0, FloatVector v1, FloatVector v2,
+                                FloatVector v3, FloatVector v4, FloatVector v5) {
+        final int l = LANES;
+        v0.add(FloatVector.fromArray(F, part, at)).intoArray(part, at);
+        v1.add(FloatVector.fromArray(F, part, at + l)).intoArray(part, at + l);
+        v2.add(FloatVector.fromArray(F, part, at + 2 * l)).intoArray(part, at + 2 * l);
+        v3.add(FloatVector.fromArray(F, part, at + 3 * l)).intoArray(part, at + 3 * l);
+        v4.add(FloatVector.fromArray(F, part, at + 4 * l)).intoArray(part, at + 4 * l);
+        v5.add(FloatVector.fromArray(F, part, at + 5 * l)).intoArray(part, at + 5 * l);
+    }
+}
