@@ -174,6 +174,14 @@ class ConvolutionTest {
         checkConv("16->16 3x3x3 p1", geo(1, 16, 16, t(3, 4, 21), t(3, 3, 3), t(1, 1, 1), t(1, 1, 1)), true);
     }
 
+    /** The decoder shapes of the 2-filter parity network, where a rounding-size tail once went wrong. */
+    @Test
+    void smallNetworkDecoderShapes() {
+        checkConv("4->4 at 16x8x24", geo(2, 4, 4, t(16, 8, 24), t(3, 3, 3), t(1, 1, 1), t(1, 1, 1)), true);
+        checkTransposed("4->2 up to 32x16x48", geo(2, 4, 2, t(16, 8, 24), t(2, 2, 2), t(2, 2, 2), t(0, 0, 0)), true);
+        checkConv("2->2 at 32x16x48", geo(2, 2, 2, t(32, 16, 48), t(3, 3, 3), t(1, 1, 1), t(1, 1, 1)), true);
+    }
+
     @Test
     void firstLayer1To16() {
         checkConv("1->16 3x3x3 p1", geo(2, 1, 16, t(4, 5, 7), t(3, 3, 3), t(1, 1, 1), t(1, 1, 1)), true);

@@ -33,9 +33,26 @@ class NormalizationTest {
         checkTraining(LARGE, true);
     }
 
+    /**
+     * The bottleneck of a small network: few values per channel, a large mean and a small
+     * spread, where the training-mode gradient cancels most strongly.
+     */
+    @Test
+    void trainingModeFewValuesOffsetMean() {
+        long[] shape = {2, 5, 2, 1, 3};
+        checkTraining(shape, true, 3.0, 3.2);
+        checkTraining(shape, false, -2.05, -2.0);
+    }
+
     private static void checkTraining(long[] shape, boolean relu) {
+        checkTraining(shape, relu, Double.NaN, Double.NaN);
+    }
+
+    private static void checkTraining(long[] shape, boolean relu, double low, double high) {
         int c = (int) shape[1];
-        OpCheck.op("batchNorm3d training" + (relu ? " + relu" : "")).input("x", shape)
+        OpCheck check = OpCheck.op("batchNorm3d training" + (relu ? " + relu" : ""));
+        check = Double.isNaN(low) ? check.input("x", shape) : check.input("x", low, high, shape);
+        check
                 .input("gamma", 0.5, 1.5, c).input("beta", c)
                 .run(v -> Normalization.batchNorm3d(v[0], v[1], v[2], Tensor.zeros(c),
                         Tensor.full(v[0].value().device(), org.ducisc.backend.DType.FLOAT32, 1, c), true, relu),

@@ -20,12 +20,17 @@ import org.junit.jupiter.api.Test;
 /**
  * Our V-Net against the PyTorch reference (tests/fixtures/make_vnet_fixtures.py): the same
  * weights and inputs must give the same outputs, features, running statistics, supervised loss
- * and parameter gradients. Tolerance: relative 1e-4 with an absolute floor of 1e-5, raised only
- * where the fixture records that PyTorch's own float32 run lies further from the exact answer.
+ * and parameter gradients. Tolerance: relative 1e-4 with an absolute floor of 1e-5 everywhere,
+ * except for the activations of a training-mode forward: there the deepest batch norms normalise
+ * with the statistics of a handful of values per channel, a one-ulp change of the input moves
+ * features by 6e-5, and PyTorch's own float32 run lies up to 2e-5 (small) and 2e-3 (16 filters)
+ * from the exact float64 answer the fixture stores. For those tensors the absolute floor is
+ * {@value #CONDITIONING_FACTOR} times that recorded float32 distance.
  */
 class VNetParityTest {
     private static final double RTOL = 1e-4;
     private static final double ATOL = 1e-5;
+    private static final double CONDITIONING_FACTOR = 3;
 
     static Path fixture(String name) {
         try {
@@ -67,13 +72,16 @@ class VNetParityTest {
 
     private static List<String> compareSmall(Safetensors st, VNet net) {
         List<String> failures = new ArrayList<>();
+        Map<String, Double> pytorchError = parseTolerances(st.metadata().get("float32_max_abs_diff"));
+        double trainOut = Math.max(ATOL, CONDITIONING_FACTOR * pytorchError.get("train.out"));
+        double trainFeat = Math.max(ATOL, CONDITIONING_FACTOR * pytorchError.get("train.feat"));
         Tensor input = st.tensor("input");
         Tensor label = st.tensor("label");
         net.train(true);
         VNet.Output train = net.forward(Variable.constant(input));
         for (int i = 0; i < 4; i++) {
-            compare(failures, "train.out." + i, train.outputs().get(i).value(), st, RTOL, ATOL);
-            compare(failures, "train.feat." + i, train.features().get(i).value(), st, RTOL, ATOL);
+            compare(failures, "train.out." + i, train.outputs().get(i).value(), st, RTOL, trainOut);
+            compare(failures, "train.feat." + i, train.features().get(i).value(), st, RTOL, trainFeat);
         }
         StateDict state = net.stateDict();
         for (String name : state.names()) {
@@ -109,8 +117,7 @@ class VNetParityTest {
 
     /**
      * The 16-filter network with weights from the shared formula. In training mode the
-     * bottleneck's batch norm sees 3 values per channel, so PyTorch's own float32 run is 1.5e-3
-     * from the exact answer there; that recorded distance, doubled, is the floor for those tensors.
+     * bottleneck's batch norm sees 3 values per channel (see the class comment for the tolerance).
      */
     @Test
     void sixteenFilterNetworkMatchesPyTorch() throws Exception {
@@ -138,11 +145,11 @@ class VNetParityTest {
                 for (int i = 0; i < 4; i++) {
                     compare(failures, "eval.out." + i, eval.outputs().get(i).value(), st, RTOL, ATOL);
                     compare(failures, "train.out." + i, train.outputs().get(i).value(), st, RTOL,
-                            Math.max(ATOL, 2 * pytorchError.get("train.out")));
+                            Math.max(ATOL, CONDITIONING_FACTOR * pytorchError.get("train.out")));
                     if (i > 0) {
                         compare(failures, "eval.feat." + i, eval.features().get(i).value(), st, RTOL, ATOL);
                         compare(failures, "train.feat." + i, train.features().get(i).value(), st, RTOL,
-                                Math.max(ATOL, 2 * pytorchError.get("train.feat")));
+                                Math.max(ATOL, CONDITIONING_FACTOR * pytorchError.get("train.feat")));
                     }
                 }
             }

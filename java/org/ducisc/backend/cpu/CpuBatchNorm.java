@@ -4,21 +4,26 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Batch-norm kernels over (n, c, s) tensors. Each (sample, channel) row is cut into blocks of
  * {@link #BLOCK} elements, one task each; a channel's sum adds its blocks' partial sums in a fixed
  * order. The split depends on the sizes alone, so results are bitwise the same for any thread
- * count or schedule. Within a block, vector lanes add in float over runs of {@link #RUN}
- * elements (a few dozen additions per lane), and each run's total is added in double.
+ * count or schedule. Every sum accumulates in double, also in the vector lanes: the gradient sums
+ * of a training-mode batch norm cancel to a tiny fraction of their terms (the gradient reaching a
+ * layer that feeds another batch norm sums to almost zero per channel), and float partial sums
+ * there lost up to a few percent, differently for each vector width.
  */
 final class CpuBatchNorm {
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final long BLOCK = 1 << 13;
-    private static final int RUN = 512;
+    /** Double lanes of the same vector size as {@link Vectors#F}; each float vector widens into two. */
+    private static final VectorSpecies<Double> D = Vectors.F == null ? null : Vectors.F.withLanes(double.class);
 
     private CpuBatchNorm() {
     }
@@ -84,15 +89,14 @@ final class CpuBatchNorm {
         long j = from;
         int lanes = Vectors.LANES;
         if (lanes > 0) {
-            while (j + lanes <= to) {
-                long end = Math.min(to, j + RUN);
-                FloatVector acc = FloatVector.zero(Vectors.F);
-                for (; j + lanes <= end; j += lanes) {
-                    FloatVector v = load(x, base + j).sub(shift);
-                    acc = square ? v.fma(v, acc) : acc.add(v);
-                }
-                total += acc.reduceLanes(VectorOperators.ADD);
+            DoubleVector acc = DoubleVector.zero(D);
+            for (; j + lanes <= to; j += lanes) {
+                FloatVector v = load(x, base + j).sub(shift);
+                DoubleVector lo = low(v);
+                DoubleVector hi = high(v);
+                acc = square ? lo.fma(lo, hi.fma(hi, acc)) : acc.add(lo).add(hi);
             }
+            total = acc.reduceLanes(VectorOperators.ADD);
         }
         for (; j < to; j++) {
             double v = x.getAtIndex(JAVA_FLOAT, base + j) - shift;
@@ -137,23 +141,24 @@ final class CpuBatchNorm {
             double sgx = 0;
             long j = from;
             if (lanes > 0) {
-                while (j + lanes <= to) {
-                    long end = Math.min(to, j + RUN);
-                    FloatVector ag = FloatVector.zero(Vectors.F);
-                    FloatVector agx = FloatVector.zero(Vectors.F);
-                    for (; j + lanes <= end; j += lanes) {
-                        FloatVector g = gradient(gy, gyOff + row + j, reluOut, reluOutOff + row + j);
-                        ag = ag.add(g);
-                        agx = load(x, xOff + row + j).sub(mu).fma(g, agx);
-                    }
-                    sg += ag.reduceLanes(VectorOperators.ADD);
-                    sgx += agx.reduceLanes(VectorOperators.ADD);
+                DoubleVector ag = DoubleVector.zero(D);
+                DoubleVector agx = DoubleVector.zero(D);
+                DoubleVector muD = DoubleVector.broadcast(D, mu);
+                for (; j + lanes <= to; j += lanes) {
+                    FloatVector g = gradient(gy, gyOff + row + j, reluOut, reluOutOff + row + j);
+                    FloatVector xv = load(x, xOff + row + j);
+                    DoubleVector gLo = low(g);
+                    DoubleVector gHi = high(g);
+                    ag = ag.add(gLo).add(gHi);
+                    agx = low(xv).sub(muD).fma(gLo, high(xv).sub(muD).fma(gHi, agx));
                 }
+                sg = ag.reduceLanes(VectorOperators.ADD);
+                sgx = agx.reduceLanes(VectorOperators.ADD);
             }
             for (; j < to; j++) {
                 double g = scalarGradient(gy, gyOff + row + j, reluOut, reluOutOff + row + j);
                 sg += g;
-                sgx += g * (x.getAtIndex(JAVA_FLOAT, xOff + row + j) - mu);
+                sgx += g * ((double) x.getAtIndex(JAVA_FLOAT, xOff + row + j) - mu);
             }
             pg[t] = sg;
             pgx[t] = sgx;
@@ -220,6 +225,14 @@ final class CpuBatchNorm {
     private static float scalarGradient(MemorySegment gy, long gi, MemorySegment reluOut, long ri) {
         float g = gy.getAtIndex(JAVA_FLOAT, gi);
         return reluOut == null || reluOut.getAtIndex(JAVA_FLOAT, ri) > 0f ? g : 0f;
+    }
+
+    private static DoubleVector low(FloatVector v) {
+        return (DoubleVector) v.convertShape(VectorOperators.F2D, D, 0);
+    }
+
+    private static DoubleVector high(FloatVector v) {
+        return (DoubleVector) v.convertShape(VectorOperators.F2D, D, 1);
     }
 
     private static FloatVector load(MemorySegment m, long index) {
