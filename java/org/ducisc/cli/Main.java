@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The ducisc command line. */
 @Command(name = "ducisc", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Semi-supervised 3D segmentation with DuCiSC on a from-scratch Java tensor engine.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, PhantomCommand.class, PrepareLaCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
