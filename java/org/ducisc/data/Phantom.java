@@ -187,8 +187,8 @@ public final class Phantom {
 
         // Target: body, appendage, vein stubs.
         double[] c = {nx * uniform(rng, 0.44, 0.56), ny * uniform(rng, 0.44, 0.56), nz * uniform(rng, 0.45, 0.55)};
-        double[] r = {nx * 0.19 * scale * uniform(rng, 0.85, 1.15), ny * 0.16 * scale * uniform(rng, 0.85, 1.15),
-            nz * 0.21 * scale * uniform(rng, 0.85, 1.15)};
+        double[] r = {nx * 0.24 * scale * uniform(rng, 0.85, 1.15), ny * 0.21 * scale * uniform(rng, 0.85, 1.15),
+            nz * 0.26 * scale * uniform(rng, 0.85, 1.15)};
         Ellipsoid body = new Ellipsoid(c, r);
         double[] u = unitVector(rng);
         double[] ac = {c[0] + u[0] * r[0] * 0.9, c[1] + u[1] * r[1] * 0.9, c[2] + u[2] * r[2] * 0.9};
