@@ -45,7 +45,7 @@ public final class PhantomCommand implements Callable<Integer> {
             }
             return 0;
         } catch (IOException | IllegalArgumentException e) {
-            System.err.println("ducisc phantom: " + e.getMessage());
+            System.err.println("ducisc: " + e.getMessage());
             return 1;
         }
     }
