@@ -153,25 +153,57 @@ final class CpuConvGemm {
             c71 = b1.fma(w, c71);
             c72 = b2.fma(w, c72);
         }
-        store3(c00, c01, c02, c, cOff, add);
-        store3(c10, c11, c12, c, cOff + cs, add);
-        store3(c20, c21, c22, c, cOff + 2 * cs, add);
-        store3(c30, c31, c32, c, cOff + 3 * cs, add);
-        store3(c40, c41, c42, c, cOff + 4 * cs, add);
-        store3(c50, c51, c52, c, cOff + 5 * cs, add);
-        store3(c60, c61, c62, c, cOff + 6 * cs, add);
-        store3(c70, c71, c72, c, cOff + 7 * cs, add);
-    }
-
-    private static void store3(FloatVector v0, FloatVector v1, FloatVector v2, float[] c, int off, boolean add) {
+        // Written out in full: a helper taking vectors as arguments is not always inlined, and then boxes them.
         if (add) {
-            v0 = v0.add(FloatVector.fromArray(F, c, off));
-            v1 = v1.add(FloatVector.fromArray(F, c, off + LANES));
-            v2 = v2.add(FloatVector.fromArray(F, c, off + 2 * LANES));
+            c00 = c00.add(FloatVector.fromArray(F, c, cOff));
+            c01 = c01.add(FloatVector.fromArray(F, c, cOff + l));
+            c02 = c02.add(FloatVector.fromArray(F, c, cOff + 2 * l));
+            c10 = c10.add(FloatVector.fromArray(F, c, cOff + cs));
+            c11 = c11.add(FloatVector.fromArray(F, c, cOff + cs + l));
+            c12 = c12.add(FloatVector.fromArray(F, c, cOff + cs + 2 * l));
+            c20 = c20.add(FloatVector.fromArray(F, c, cOff + 2 * cs));
+            c21 = c21.add(FloatVector.fromArray(F, c, cOff + 2 * cs + l));
+            c22 = c22.add(FloatVector.fromArray(F, c, cOff + 2 * cs + 2 * l));
+            c30 = c30.add(FloatVector.fromArray(F, c, cOff + 3 * cs));
+            c31 = c31.add(FloatVector.fromArray(F, c, cOff + 3 * cs + l));
+            c32 = c32.add(FloatVector.fromArray(F, c, cOff + 3 * cs + 2 * l));
+            c40 = c40.add(FloatVector.fromArray(F, c, cOff + 4 * cs));
+            c41 = c41.add(FloatVector.fromArray(F, c, cOff + 4 * cs + l));
+            c42 = c42.add(FloatVector.fromArray(F, c, cOff + 4 * cs + 2 * l));
+            c50 = c50.add(FloatVector.fromArray(F, c, cOff + 5 * cs));
+            c51 = c51.add(FloatVector.fromArray(F, c, cOff + 5 * cs + l));
+            c52 = c52.add(FloatVector.fromArray(F, c, cOff + 5 * cs + 2 * l));
+            c60 = c60.add(FloatVector.fromArray(F, c, cOff + 6 * cs));
+            c61 = c61.add(FloatVector.fromArray(F, c, cOff + 6 * cs + l));
+            c62 = c62.add(FloatVector.fromArray(F, c, cOff + 6 * cs + 2 * l));
+            c70 = c70.add(FloatVector.fromArray(F, c, cOff + 7 * cs));
+            c71 = c71.add(FloatVector.fromArray(F, c, cOff + 7 * cs + l));
+            c72 = c72.add(FloatVector.fromArray(F, c, cOff + 7 * cs + 2 * l));
         }
-        v0.intoArray(c, off);
-        v1.intoArray(c, off + LANES);
-        v2.intoArray(c, off + 2 * LANES);
+        c00.intoArray(c, cOff);
+        c01.intoArray(c, cOff + l);
+        c02.intoArray(c, cOff + 2 * l);
+        c10.intoArray(c, cOff + cs);
+        c11.intoArray(c, cOff + cs + l);
+        c12.intoArray(c, cOff + cs + 2 * l);
+        c20.intoArray(c, cOff + 2 * cs);
+        c21.intoArray(c, cOff + 2 * cs + l);
+        c22.intoArray(c, cOff + 2 * cs + 2 * l);
+        c30.intoArray(c, cOff + 3 * cs);
+        c31.intoArray(c, cOff + 3 * cs + l);
+        c32.intoArray(c, cOff + 3 * cs + 2 * l);
+        c40.intoArray(c, cOff + 4 * cs);
+        c41.intoArray(c, cOff + 4 * cs + l);
+        c42.intoArray(c, cOff + 4 * cs + 2 * l);
+        c50.intoArray(c, cOff + 5 * cs);
+        c51.intoArray(c, cOff + 5 * cs + l);
+        c52.intoArray(c, cOff + 5 * cs + 2 * l);
+        c60.intoArray(c, cOff + 6 * cs);
+        c61.intoArray(c, cOff + 6 * cs + l);
+        c62.intoArray(c, cOff + 6 * cs + 2 * l);
+        c70.intoArray(c, cOff + 7 * cs);
+        c71.intoArray(c, cOff + 7 * cs + l);
+        c72.intoArray(c, cOff + 7 * cs + 2 * l);
     }
 
     private static void blockScalar(float[] a, int aOff, float[] b, int bOff, int[] rowOff, int r0, int n,
@@ -261,21 +293,31 @@ final class CpuConvGemm {
             a34 = x4.fma(y, a34);
             a35 = x5.fma(y, a35);
         }
+        // Written out in full: a helper taking vectors as arguments is not always inlined, and then boxes them.
         final int l = LANES;
-        addInto(part, at, a00, a01, a02, a03, a04, a05);
-        addInto(part, at + 6 * l, a10, a11, a12, a13, a14, a15);
-        addInto(part, at + 12 * l, a20, a21, a22, a23, a24, a25);
-        addInto(part, at + 18 * l, a30, a31, a32, a33, a34, a35);
-    }
-
-    private static void addInto(float[] part, int at, FloatVector v0, FloatVector v1, FloatVector v2,
-                                FloatVector v3, FloatVector v4, FloatVector v5) {
-        final int l = LANES;
-        v0.add(FloatVector.fromArray(F, part, at)).intoArray(part, at);
-        v1.add(FloatVector.fromArray(F, part, at + l)).intoArray(part, at + l);
-        v2.add(FloatVector.fromArray(F, part, at + 2 * l)).intoArray(part, at + 2 * l);
-        v3.add(FloatVector.fromArray(F, part, at + 3 * l)).intoArray(part, at + 3 * l);
-        v4.add(FloatVector.fromArray(F, part, at + 4 * l)).intoArray(part, at + 4 * l);
-        v5.add(FloatVector.fromArray(F, part, at + 5 * l)).intoArray(part, at + 5 * l);
+        a00.add(FloatVector.fromArray(F, part, at)).intoArray(part, at);
+        a01.add(FloatVector.fromArray(F, part, at + l)).intoArray(part, at + l);
+        a02.add(FloatVector.fromArray(F, part, at + 2 * l)).intoArray(part, at + 2 * l);
+        a03.add(FloatVector.fromArray(F, part, at + 3 * l)).intoArray(part, at + 3 * l);
+        a04.add(FloatVector.fromArray(F, part, at + 4 * l)).intoArray(part, at + 4 * l);
+        a05.add(FloatVector.fromArray(F, part, at + 5 * l)).intoArray(part, at + 5 * l);
+        a10.add(FloatVector.fromArray(F, part, at + 6 * l)).intoArray(part, at + 6 * l);
+        a11.add(FloatVector.fromArray(F, part, at + 7 * l)).intoArray(part, at + 7 * l);
+        a12.add(FloatVector.fromArray(F, part, at + 8 * l)).intoArray(part, at + 8 * l);
+        a13.add(FloatVector.fromArray(F, part, at + 9 * l)).intoArray(part, at + 9 * l);
+        a14.add(FloatVector.fromArray(F, part, at + 10 * l)).intoArray(part, at + 10 * l);
+        a15.add(FloatVector.fromArray(F, part, at + 11 * l)).intoArray(part, at + 11 * l);
+        a20.add(FloatVector.fromArray(F, part, at + 12 * l)).intoArray(part, at + 12 * l);
+        a21.add(FloatVector.fromArray(F, part, at + 13 * l)).intoArray(part, at + 13 * l);
+        a22.add(FloatVector.fromArray(F, part, at + 14 * l)).intoArray(part, at + 14 * l);
+        a23.add(FloatVector.fromArray(F, part, at + 15 * l)).intoArray(part, at + 15 * l);
+        a24.add(FloatVector.fromArray(F, part, at + 16 * l)).intoArray(part, at + 16 * l);
+        a25.add(FloatVector.fromArray(F, part, at + 17 * l)).intoArray(part, at + 17 * l);
+        a30.add(FloatVector.fromArray(F, part, at + 18 * l)).intoArray(part, at + 18 * l);
+        a31.add(FloatVector.fromArray(F, part, at + 19 * l)).intoArray(part, at + 19 * l);
+        a32.add(FloatVector.fromArray(F, part, at + 20 * l)).intoArray(part, at + 20 * l);
+        a33.add(FloatVector.fromArray(F, part, at + 21 * l)).intoArray(part, at + 21 * l);
+        a34.add(FloatVector.fromArray(F, part, at + 22 * l)).intoArray(part, at + 22 * l);
+        a35.add(FloatVector.fromArray(F, part, at + 23 * l)).intoArray(part, at + 23 * l);
     }
 }
