@@ -109,23 +109,9 @@ public final class LaPreparation {
         rng.nextInt(10);
         rng.nextInt(10);
 
-        float[] x = image.floats();
-        double sum = 0;
-        for (float v : x) {
-            sum += v;
-        }
-        double mean = sum / x.length;
-        double sq = 0;
-        for (float v : x) {
-            sq += (v - mean) * (v - mean);
-        }
-        double std = Math.sqrt(sq / x.length);
-        if (!(std > 0)) {
+        float[] z = image.floats().clone();
+        if (!Volume.zScoreInPlace(z)) {
             throw new VolumeFormatException(imageFile, "image is constant, cannot z-score it");
-        }
-        float[] z = new float[x.length];
-        for (int i = 0; i < x.length; i++) {
-            z[i] = (float) ((x[i] - mean) / std);
         }
         Volume img = image.withFloats(z).crop(start[0], stop[0], start[1], stop[1], 0, s[2]);
         Volume lab = image.withLabels(label).crop(start[0], stop[0], start[1], stop[1], 0, s[2]);

@@ -294,28 +294,12 @@ public final class Phantom {
                 }
             }
         });
-        zScore(image);
+        Volume.zScoreInPlace(image);
         return new CaseData(caseName(index), Volume.ofFloats(size, image), Volume.ofLabels(size, label));
     }
 
     private static double sq(double v) {
         return v * v;
-    }
-
-    private static void zScore(float[] x) {
-        double sum = 0;
-        for (float v : x) {
-            sum += v;
-        }
-        double mean = sum / x.length;
-        double ss = 0;
-        for (float v : x) {
-            ss += (v - mean) * (v - mean);
-        }
-        double std = Math.sqrt(ss / x.length);
-        for (int n = 0; n < x.length; n++) {
-            x[n] = (float) ((x[n] - mean) / std);
-        }
     }
 
     /**

@@ -174,4 +174,28 @@ public final class Volume {
     public String toString() {
         return (labels != null ? "uint8" : "float32") + " volume " + Arrays.toString(shape);
     }
+
+    /**
+     * Normalises x to zero mean and unit (population) standard deviation over all its values, as
+     * the reference's mri_norm2 images are; returns false, leaving x unchanged, if x is constant.
+     */
+    public static boolean zScoreInPlace(float[] x) {
+        double sum = 0;
+        for (float v : x) {
+            sum += v;
+        }
+        double mean = sum / x.length;
+        double squares = 0;
+        for (float v : x) {
+            squares += (v - mean) * (v - mean);
+        }
+        double std = Math.sqrt(squares / x.length);
+        if (!(std > 0)) {
+            return false;
+        }
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) ((x[i] - mean) / std);
+        }
+        return true;
+    }
 }
