@@ -23,7 +23,7 @@ class VNetTest {
             VNet.Output out = net.forward(Variable.constant(Tensor.normal(Device.CPU, new Rng(3), 0, 1, 1, 1, 16, 32, 16)));
             assertEquals(1, out.outputs().size());
             assertArrayEquals(new long[] {1, 2, 16, 32, 16}, out.logits().shape());
-            assertArrayEquals(new long[] {1, 16, 1, 2, 1}, out.features().get(3).shape());
+            assertArrayEquals(new long[] {1, 16, 2, 4, 2}, out.features().get(3).shape());
         }
     }
 
