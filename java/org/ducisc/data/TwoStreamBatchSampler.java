@@ -54,9 +54,9 @@ public final class TwoStreamBatchSampler {
     }
 
     public TwoStreamBatchSampler(int[] primary, int[] secondary, int primaryBatch, int secondaryBatch, long seed) {
-        if (primaryBatch <= 0 || secondaryBatch <= 0) {
-            throw new IllegalArgumentException("TwoStreamBatchSampler: labeled and unlabeled batch sizes must be > 0, got "
-                    + primaryBatch + " and " + secondaryBatch);
+        if (primaryBatch <= 0 || secondaryBatch < 0) {
+            throw new IllegalArgumentException("TwoStreamBatchSampler: the labeled batch size must be > 0 and the unlabeled"
+                    + " one >= 0 (0: labeled cases only), got " + primaryBatch + " and " + secondaryBatch);
         }
         if (primary.length < primaryBatch) {
             throw new IllegalArgumentException("TwoStreamBatchSampler: " + primary.length
@@ -90,9 +90,10 @@ public final class TwoStreamBatchSampler {
      * labelnum..total-1 unlabeled.
      */
     public static TwoStreamBatchSampler split(int labelnum, int total, int labeledBatch, int unlabeledBatch, long seed) {
-        if (labelnum < 1 || labelnum >= total) {
-            throw new IllegalArgumentException("TwoStreamBatchSampler: labelnum " + labelnum + " must be in 1.." + (total - 1)
-                    + " for a train list of " + total + " cases (some labeled, some unlabeled)");
+        int most = unlabeledBatch == 0 ? total : total - 1;
+        if (labelnum < 1 || labelnum > most) {
+            throw new IllegalArgumentException("TwoStreamBatchSampler: labelnum " + labelnum + " must be in 1.." + most
+                    + " for a train list of " + total + " cases" + (unlabeledBatch == 0 ? "" : " (some labeled, some unlabeled)"));
         }
         int[] labeled = new int[labelnum];
         int[] unlabeled = new int[total - labelnum];

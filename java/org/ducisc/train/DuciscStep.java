@@ -66,29 +66,34 @@ public final class DuciscStep {
             // 5: labeled and unlabeled prototypes; feature level i pairs with teacher output levels-1-i.
             List<Variable> protoLab = new ArrayList<>();
             List<Variable> protoUnl = new ArrayList<>();
-            for (int i = 0; i < lab.features().size(); i++) {
+            for (int i = 0; cfg.prototypes() && i < lab.features().size(); i++) {
                 Variable fl = lab.features().get(i);
                 protoLab.add(DuciscLosses.prototypes(fl, labelWeight(batch.labels(), fl.shape())));
                 Tensor p = pseudo.get(levels - 1 - i);
                 Tensor pw = Elementwise.cast(p, DType.FLOAT32).reshape(addChannel(p.shape()));
                 protoUnl.add(DuciscLosses.prototypes(unl.features().get(i), pw));
             }
-            Variable proto = DuciscLosses.prototypeLoss(protoLab, protoUnl, cfg.protoLevels());
-            // 6: volume fusion with the soft label.
-            Tensor soft = fusedLabel(batch, pseudo.get(levels - 1), fusionWeights);
-            Tensor fusedImages = fusedImages(batch, fusionWeights);
-            VNet.Output fus = student.forward(Variable.constant(fusedImages));
-            // 7: fused losses.
-            List<Tensor> softPerLevel = new ArrayList<>();
-            for (Variable o : fus.outputs()) {
-                softPerLevel.add(resizeSoft(soft, o.shape()));
+            Variable proto = cfg.prototypes() ? DuciscLosses.prototypeLoss(protoLab, protoUnl, cfg.protoLevels()) : null;
+            Variable mix = null;
+            Variable mixProto = null;
+            if (cfg.fusion()) {
+                // 6: volume fusion with the soft label.
+                Tensor soft = fusedLabel(batch, pseudo.get(levels - 1), fusionWeights);
+                VNet.Output fus = student.forward(Variable.constant(fusedImages(batch, fusionWeights)));
+                // 7: fused losses.
+                List<Tensor> softPerLevel = new ArrayList<>();
+                for (Variable o : fus.outputs()) {
+                    softPerLevel.add(resizeSoft(soft, o.shape()));
+                }
+                mix = DuciscLosses.mixLoss(fus.outputs(), softPerLevel, certain);
+                if (cfg.prototypes()) {
+                    List<Variable> protoFus = new ArrayList<>();
+                    for (Variable f : fus.features()) {
+                        protoFus.add(DuciscLosses.prototypes(f, resizeSoft(soft, f.shape())));
+                    }
+                    mixProto = DuciscLosses.prototypeLoss(protoLab, protoFus, cfg.protoLevels());
+                }
             }
-            Variable mix = DuciscLosses.mixLoss(fus.outputs(), softPerLevel, certain);
-            List<Variable> protoFus = new ArrayList<>();
-            for (Variable f : fus.features()) {
-                protoFus.add(DuciscLosses.prototypes(f, resizeSoft(soft, f.shape())));
-            }
-            Variable mixProto = DuciscLosses.prototypeLoss(protoLab, protoFus, cfg.protoLevels());
             // 8: each term normalised by its own detached value.
             double supValue = sup.value().item();
             if (!Double.isFinite(supValue)) {
@@ -115,7 +120,7 @@ public final class DuciscStep {
             sgd.zeroGrad();
             optimised.backward();
             // 9: self-aware thresholds from the student's unlabeled predictions.
-            if (semi) {
+            if (semi && cfg.adaptiveThresholds()) {
                 List<Tensor> studentLogits = new ArrayList<>();
                 for (Variable o : unl.outputs()) {
                     studentLogits.add(o.value());

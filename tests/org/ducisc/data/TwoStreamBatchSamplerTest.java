@@ -136,7 +136,17 @@ class TwoStreamBatchSamplerTest {
         assertTrue(none.getMessage().contains("labelnum 0"), none.getMessage());
         assertThrows(IllegalArgumentException.class, () -> TwoStreamBatchSampler.split(80, 80, 2, 2, 1));
         assertThrows(IllegalArgumentException.class, () -> TwoStreamBatchSampler.split(8, 80, 0, 2, 1));
-        assertThrows(IllegalArgumentException.class, () -> TwoStreamBatchSampler.split(8, 80, 2, 0, 1));
+        assertThrows(IllegalArgumentException.class, () -> TwoStreamBatchSampler.split(8, 80, 2, -1, 1));
+        // An unlabeled batch of 0 is the labeled-only stream of the supervised baseline, every case labeled allowed.
+        TwoStreamBatchSampler labeledOnly = TwoStreamBatchSampler.split(80, 80, 2, 0, 1);
+        assertEquals(40, labeledOnly.batchesPerEpoch());
+        Set<Integer> seen = new HashSet<>();
+        for (int i = 0; i < 40; i++) {
+            TwoStreamBatchSampler.Batch b = labeledOnly.next();
+            assertTrue(b.secondary().isEmpty());
+            seen.addAll(b.primary());
+        }
+        assertEquals(80, seen.size());
         IllegalArgumentException dup = assertThrows(IllegalArgumentException.class,
                 () -> new TwoStreamBatchSampler(new int[] {0, 1, 2}, new int[] {2, 3}, 1, 1, 1));
         assertTrue(dup.getMessage().contains("index 2 appears twice"), dup.getMessage());

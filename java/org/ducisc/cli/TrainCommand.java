@@ -1,0 +1,118 @@
+package org.ducisc.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import org.ducisc.data.Dataset;
+import org.ducisc.train.DuciscConfig;
+import org.ducisc.train.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** Trains DuCiSC or a baseline; the reference's option spellings work too. */
+@Command(name = "train", mixinStandardHelpOptions = true, description = "Train DuCiSC (or a baseline) on a data set.")
+final class TrainCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"--dataset-name", "--dataset_name"}, defaultValue = "LA", description = "LA, Pancreas or IAN (default ${DEFAULT-VALUE}).")
+    String datasetName;
+
+    @Option(names = {"--root-path", "--root_path"}, required = true, description = "Folder holding the data set folder (or the data set folder itself).")
+    Path rootPath;
+
+    @Option(names = "--labelnum", defaultValue = "8", description = "Labeled training cases: the first N of train.list (default ${DEFAULT-VALUE}).")
+    int labelnum;
+
+    @Option(names = {"--max-iterations", "--max_iterations", "--max_iteration"}, defaultValue = "15000", description = "Iterations (default ${DEFAULT-VALUE}).")
+    long maxIterations;
+
+    @Option(names = "--seed", defaultValue = "1337", description = "Seed (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--out", defaultValue = "runs/train", description = "Run folder (default ${DEFAULT-VALUE}).")
+    Path runDir;
+
+    @Option(names = "--method", defaultValue = "ducisc", description = "ducisc, supervised or mean-teacher (default ${DEFAULT-VALUE}).")
+    String method;
+
+    @Option(names = {"--base-filters", "--base_filters"}, defaultValue = "16", description = "V-Net base filters (default ${DEFAULT-VALUE}).")
+    int baseFilters;
+
+    @Option(names = "--patch", description = "Patch W,H,D (default: the data set's).")
+    String patch;
+
+    @Option(names = {"--warmup", "--consistency-rampup"}, defaultValue = "2000", description = "Iterations before the unlabeled terms (default ${DEFAULT-VALUE}).")
+    long warmup;
+
+    @Option(names = {"--lamda-teacher", "--lamda_teacher"}, defaultValue = "0.3") double lamdaTeacher;
+    @Option(names = {"--lamda-proto", "--lamda_proto"}, defaultValue = "0.1") double lamdaProto;
+    @Option(names = {"--lamda-mix", "--lamda_mix"}, defaultValue = "0.1") double lamdaMix;
+    @Option(names = {"--lamda-mix-proto", "--lamda_mix_proto"}, defaultValue = "0.1") double lamdaMixProto;
+
+    @Option(names = "--proto-levels", defaultValue = "4", description = "Coarsest feature levels aligned (default ${DEFAULT-VALUE}).")
+    int protoLevels;
+
+    @Option(names = "--no-proto", description = "Ablation: no prototype alignment.")
+    boolean noProto;
+
+    @Option(names = "--no-mix", description = "Ablation: no volume fusion.")
+    boolean noMix;
+
+    @Option(names = "--fixed-threshold", description = "Ablation: a fixed confidence threshold instead of the self-aware ones.")
+    Double fixedThreshold;
+
+    @Option(names = {"--base-lr", "--base_lr"}, defaultValue = "0.01") double lr;
+
+    @Option(names = "--ema-decay", defaultValue = "0.99") double emaDecay;
+
+    @Option(names = "--checkpoint-every", defaultValue = "1000", description = "Periodic checkpoints (default ${DEFAULT-VALUE}; 0 = only last).")
+    long checkpointEvery;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu (the CUDA backend is not built yet).")
+    String device;
+
+    @Option(names = "--gpu", description = "Accepted for the reference's scripts; CPU is used until the CUDA backend exists.")
+    Integer gpu;
+
+    @Override
+    public void run() {
+        PrintWriter out = spec.commandLine().getOut();
+        if (!device.toLowerCase(Locale.ROOT).equals("cpu")) {
+            throw new IllegalArgumentException("--device " + device + ": only cpu is available in this build");
+        }
+        if (gpu != null) {
+            out.println("ducisc: --gpu " + gpu + " ignored: this build runs on the CPU");
+        }
+        DuciscConfig d = DuciscConfig.defaults();
+        double threshold = fixedThreshold == null ? d.thresholdInit() : fixedThreshold;
+        if (fixedThreshold != null && !(fixedThreshold > 0 && fixedThreshold < 1)) {
+            throw new IllegalArgumentException("--fixed-threshold must be in (0, 1), got " + fixedThreshold);
+        }
+        DuciscConfig cfg = new DuciscConfig(warmup, lamdaTeacher, lamdaMix, lamdaProto, lamdaMixProto, protoLevels,
+                d.fusionLow(), d.fusionHigh(), threshold, d.thresholdDecay(), d.thresholdLow(), d.thresholdHigh(), lr,
+                d.momentum(), d.weightDecay(), emaDecay, !noProto, !noMix, fixedThreshold == null);
+        try {
+            Dataset dataset = Dataset.open(datasetName, rootPath);
+            Trainer.Settings settings = new Trainer.Settings(Trainer.Method.parse(method), labelnum, maxIterations, seed,
+                    baseFilters, patch == null ? null : Options.parseSize("--patch", patch), cfg, runDir, checkpointEvery);
+            long t0 = System.nanoTime();
+            Path last = Trainer.run(dataset, settings, (it, losses, thr) -> {
+                if ((it + 1) % 50 == 0 || it == 0) {
+                    double seconds = (System.nanoTime() - t0) / 1e9;
+                    out.printf(Locale.ROOT, "iteration %d/%d  loss %.4f  sup %.4f  %.2f it/s%n", it + 1, maxIterations,
+                            losses.logged(), losses.supervised(), (it + 1) / seconds);
+                    out.flush();
+                }
+            });
+            out.println("last checkpoint: " + last);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+}

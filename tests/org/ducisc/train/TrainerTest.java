@@ -1,0 +1,84 @@
+package org.ducisc.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.ducisc.backend.Device;
+import org.ducisc.data.Dataset;
+import org.ducisc.data.Phantom;
+import org.ducisc.nn.Checkpoint;
+import org.ducisc.nn.VNet;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainerTest {
+    @TempDir
+    static Path data;
+
+    @TempDir
+    Path runs;
+
+    @BeforeAll
+    static void phantom() throws Exception {
+        Phantom.writeDataset(data, 6, 7, new int[] {32, 32, 32});
+    }
+
+    private static Trainer.Settings settings(Trainer.Method method, int labelnum, Path dir) {
+        DuciscConfig d = DuciscConfig.defaults();
+        DuciscConfig shortWarmup = new DuciscConfig(1, d.lambdaTeacher(), d.lambdaMix(), d.lambdaProto(),
+                d.lambdaMixProto(), d.protoLevels(), d.fusionLow(), d.fusionHigh(), d.thresholdInit(),
+                d.thresholdDecay(), d.thresholdLow(), d.thresholdHigh(), d.lr(), d.momentum(), d.weightDecay(),
+                d.emaDecay(), true, true, true);
+        return new Trainer.Settings(method, labelnum, 3, 42, 2, new int[] {32, 32, 16}, shortWarmup, dir, 2);
+    }
+
+    @Test
+    void sameSeedGivesTheSameRunAndAUsableCheckpoint() throws Exception {
+        Dataset ds = Dataset.open("LA", data);
+        Path a = Trainer.run(ds, settings(Trainer.Method.DUCISC, 2, runs.resolve("a")), null);
+        Trainer.run(ds, settings(Trainer.Method.DUCISC, 2, runs.resolve("b")), null);
+        List<String> csvA = Files.readAllLines(runs.resolve("a/metrics.csv"));
+        assertEquals(4, csvA.size(), "header and three iterations");
+        assertEquals(csvA, Files.readAllLines(runs.resolve("b/metrics.csv")), "same seed, same losses and thresholds");
+        assertTrue(Files.exists(runs.resolve("a/iter_2.safetensors")));
+        assertTrue(Files.readString(runs.resolve("a/config.json")).contains("\"labelnum\": 2"));
+        try (VNet net = Checkpoint.load(a, Device.CPU)) {
+            assertEquals(2, net.config().baseFilters());
+        }
+        String[] last = csvA.get(3).split(",", -1);
+        assertTrue(!last[4].isEmpty() && !last[6].isEmpty(), "unlabeled terms are computed after the warm-up: " + csvA.get(3));
+    }
+
+    @Test
+    void supervisedBaselineUsesOnlyLabeledCases() throws Exception {
+        Dataset ds = Dataset.open("LA", data);
+        int train = ds.trainCases().size();
+        Trainer.run(ds, settings(Trainer.Method.SUPERVISED, train, runs.resolve("sup")), null);
+        List<String> csv = Files.readAllLines(runs.resolve("sup/metrics.csv"));
+        String[] row = csv.get(1).split(",", -1);
+        assertTrue(row[4].isEmpty(), "no pseudo-label term in the supervised baseline: " + csv.get(1));
+    }
+
+    @Test
+    void badSettingsFailBeforeTraining() throws Exception {
+        Dataset ds = Dataset.open("LA", data);
+        int train = ds.trainCases().size();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Trainer.validate(ds, settings(Trainer.Method.DUCISC, train + 1, runs.resolve("x"))));
+        assertTrue(e.getMessage().contains("larger than"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Trainer.validate(ds, settings(Trainer.Method.DUCISC, train, runs.resolve("x"))));
+        assertTrue(e.getMessage().contains("--method supervised"), e.getMessage());
+        Trainer.Settings s = settings(Trainer.Method.DUCISC, 2, runs.resolve("x"));
+        Trainer.Settings odd = new Trainer.Settings(s.method(), 2, 3, 1, 2, new int[] {30, 32, 32}, s.ducisc(),
+                s.runDir(), 0);
+        e = assertThrows(IllegalArgumentException.class, () -> Trainer.validate(ds, odd));
+        assertTrue(e.getMessage().contains("multiple of 16"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Trainer.Method.parse("fancy"));
+    }
+}
