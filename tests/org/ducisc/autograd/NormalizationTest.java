@@ -28,9 +28,14 @@ class NormalizationTest {
         checkTraining(TWO, true);
     }
 
+    /**
+     * The kernel's blocked path and tail, without the ReLU: at this size some of the thousands of
+     * pre-activations a perturbed beta moves always cross the kink, so the finite difference of a
+     * fused ReLU is no reference here; {@link #fusedReluMatchesBatchNormThenRelu} covers it.
+     */
     @Test
     void trainingModeLarge() {
-        checkTraining(LARGE, true);
+        checkTraining(LARGE, false);
     }
 
     /**
@@ -54,12 +59,28 @@ class NormalizationTest {
         check = Double.isNaN(low) ? check.input("x", shape) : check.input("x", low, high, shape);
         check
                 .input("gamma", 0.5, 1.5, c).input("beta", c)
+                .where(in -> !relu || clearOfKink(ChannelRef.batchNorm(in[0], shape, in[1], in[2],
+                        ChannelRef.moments(in[0], shape)[0], ChannelRef.moments(in[0], shape)[1], EPS, false)))
                 .run(v -> Normalization.batchNorm3d(v[0], v[1], v[2], Tensor.zeros(c),
                         Tensor.full(v[0].value().device(), org.ducisc.backend.DType.FLOAT32, 1, c), true, relu),
                         in -> {
                             double[][] m = ChannelRef.moments(in[0], shape);
                             return ChannelRef.batchNorm(in[0], shape, in[1], in[2], m[0], m[1], EPS, relu);
                         });
+    }
+
+    /**
+     * Whether every pre-activation is farther from the ReLU's kink than float32 rounding and the
+     * finite-difference step can move it (about 1e-4 at the ill-conditioned bottleneck inputs):
+     * nearer, our float result and the double reference may fall on different sides.
+     */
+    private static boolean clearOfKink(double[] preActivation) {
+        for (double y : preActivation) {
+            if (Math.abs(y) < 1e-3) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Test
@@ -77,23 +98,27 @@ class NormalizationTest {
         OpCheck.op("batchNorm3d eval" + (relu ? " + relu" : "")).input("x", shape)
                 .input("gamma", 0.5, 1.5, c).input("beta", c)
                 .constant("runningMean", -0.5, 0.5, c).constant("runningVar", 0.3, 2, c)
+                .where(in -> !relu || clearOfKink(ChannelRef.batchNorm(in[0], shape, in[1], in[2], in[3], in[4], EPS, false)))
                 .run(v -> Normalization.batchNorm3d(v[0], v[1], v[2], v[3].value(), v[4].value(), false, relu),
                         in -> ChannelRef.batchNorm(in[0], shape, in[1], in[2], in[3], in[4], EPS, relu));
     }
 
     @Test
     void fusedReluMatchesBatchNormThenRelu() {
-        for (boolean training : new boolean[] {true, false}) {
-            try (MemoryScope _ = MemoryScope.open()) {
-                Rng rng = new Rng(41);
-                Tensor x = Tensor.normal(org.ducisc.backend.Device.CPU, rng, 0.3, 1.2, TWO);
-                Tensor gamma = Tensor.uniform(org.ducisc.backend.Device.CPU, rng, 0.5, 1.5, TWO[1]);
-                Tensor beta = Tensor.normal(org.ducisc.backend.Device.CPU, rng, 0, 1, TWO[1]);
-                Tensor g = Tensor.normal(org.ducisc.backend.Device.CPU, rng, 0, 1, TWO);
-                float[][] fused = run(x, gamma, beta, g, training, true);
-                float[][] composed = run(x, gamma, beta, g, training, false);
-                for (int i = 0; i < fused.length; i++) {
-                    assertClose(composed[i], fused[i], 1e-5, (training ? "training" : "eval") + " result " + i);
+        for (long[] shape : new long[][] {TWO, LARGE}) {
+            for (boolean training : new boolean[] {true, false}) {
+                try (MemoryScope _ = MemoryScope.open()) {
+                    Rng rng = new Rng(41);
+                    Tensor x = Tensor.normal(org.ducisc.backend.Device.CPU, rng, 0.3, 1.2, shape);
+                    Tensor gamma = Tensor.uniform(org.ducisc.backend.Device.CPU, rng, 0.5, 1.5, shape[1]);
+                    Tensor beta = Tensor.normal(org.ducisc.backend.Device.CPU, rng, 0, 1, shape[1]);
+                    Tensor g = Tensor.normal(org.ducisc.backend.Device.CPU, rng, 0, 1, shape);
+                    float[][] fused = run(x, gamma, beta, g, training, true);
+                    float[][] composed = run(x, gamma, beta, g, training, false);
+                    for (int i = 0; i < fused.length; i++) {
+                        assertClose(composed[i], fused[i], 1e-5, (training ? "training " : "eval ")
+                                + java.util.Arrays.toString(shape) + " result " + i);
+                    }
                 }
             }
         }
