@@ -66,12 +66,26 @@ class ArithmeticTest {
     @Test
     void clamp() {
         OpCheck.op("clamp").input("x", 4, 9, 3)
+                .where(in -> clearOf(in[0], -0.5, 0.75))
                 .run(v -> Arithmetic.clamp(v[0], -0.5f, 0.75f), in -> map(in[0], x -> Math.min(Math.max(x, -0.5), 0.75)));
     }
 
     @Test
     void relu() {
         OpCheck.op("relu").input("x", 2, 3, 5, 7, 9)
+                .where(in -> clearOf(in[0], 0))
                 .run(v -> Arithmetic.relu(v[0]), in -> map(in[0], x -> Math.max(x, 0)));
+    }
+
+    /** Whether no value lies within a finite-difference step of a kink, where the reference has no derivative. */
+    private static boolean clearOf(double[] values, double... kinks) {
+        for (double x : values) {
+            for (double k : kinks) {
+                if (Math.abs(x - k) < 1e-5) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 }
