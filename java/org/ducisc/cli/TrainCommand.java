@@ -35,6 +35,9 @@ final class TrainCommand implements Runnable {
     @Option(names = "--out", defaultValue = "runs/train", description = "Run folder (default ${DEFAULT-VALUE}).")
     Path runDir;
 
+    @Option(names = "--resume", paramLabel = "DIR", description = "Continue the interrupted run in DIR (its run folder; --out is then ignored) with the same settings.")
+    Path resume;
+
     @Option(names = "--method", defaultValue = "ducisc", description = "ducisc, supervised or mean-teacher (default ${DEFAULT-VALUE}).")
     String method;
 
@@ -97,7 +100,8 @@ final class TrainCommand implements Runnable {
         try {
             Dataset dataset = Dataset.open(datasetName, rootPath);
             Trainer.Settings settings = new Trainer.Settings(Trainer.Method.parse(method), labelnum, maxIterations, seed,
-                    baseFilters, patch == null ? null : Options.parseSize("--patch", patch), cfg, runDir, checkpointEvery);
+                    baseFilters, patch == null ? null : Options.parseSize("--patch", patch), cfg, resume != null ? resume : runDir,
+                    checkpointEvery, resume != null);
             long t0 = System.nanoTime();
             Path last = Trainer.run(dataset, settings, (it, losses, thr) -> {
                 if ((it + 1) % 50 == 0 || it == 0) {

@@ -34,7 +34,7 @@ class TrainerTest {
                 d.lambdaMixProto(), d.protoLevels(), d.fusionLow(), d.fusionHigh(), d.thresholdInit(),
                 d.thresholdDecay(), d.thresholdLow(), d.thresholdHigh(), d.lr(), d.momentum(), d.weightDecay(),
                 d.emaDecay(), true, true, true);
-        return new Trainer.Settings(method, labelnum, 3, 42, 2, new int[] {32, 32, 16}, shortWarmup, dir, 2);
+        return new Trainer.Settings(method, labelnum, 3, 42, 2, new int[] {32, 32, 16}, shortWarmup, dir, 2, false);
     }
 
     @Test
@@ -76,7 +76,7 @@ class TrainerTest {
         assertTrue(e.getMessage().contains("--method supervised"), e.getMessage());
         Trainer.Settings s = settings(Trainer.Method.DUCISC, 2, runs.resolve("x"));
         Trainer.Settings odd = new Trainer.Settings(s.method(), 2, 3, 1, 2, new int[] {30, 32, 32}, s.ducisc(),
-                s.runDir(), 0);
+                s.runDir(), 0, false);
         e = assertThrows(IllegalArgumentException.class, () -> Trainer.validate(ds, odd));
         assertTrue(e.getMessage().contains("multiple of 16"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Trainer.Method.parse("fancy"));
