@@ -60,9 +60,9 @@ final class TrainState {
 
     /**
      * Throws one line naming the first setting in which the saved run and {@code config} differ,
-     * before anything is loaded.
+     * before anything is loaded; returns the saved iteration.
      */
-    static void checkConfig(Path file, Map<String, String> config) throws IOException {
+    static long checkConfig(Path file, Map<String, String> config) throws IOException {
         try (Safetensors st = Safetensors.read(file)) {
             Map<String, String> saved = new LinkedHashMap<>();
             st.metadata().forEach((k, v) -> {
@@ -78,6 +78,11 @@ final class TrainState {
                             + key + " " + (was == null ? "(unset)" : was) + ", this command has "
                             + (now == null ? "(unset)" : now) + "; resume with the same settings or start a new run");
                 }
+            }
+            try {
+                return Long.parseLong(required(st.metadata(), "iteration", file));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(file + ": damaged training state (" + e.getMessage() + ")", e);
             }
         }
     }

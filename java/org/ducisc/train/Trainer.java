@@ -17,6 +17,8 @@ import org.ducisc.data.Augmentation;
 import org.ducisc.data.BatchLoader;
 import org.ducisc.data.Dataset;
 import org.ducisc.data.TrainBatch;
+import org.ducisc.eval.MetricSummary;
+import org.ducisc.eval.SlidingWindow;
 import org.ducisc.nn.Checkpoint;
 import org.ducisc.nn.SegmentationLoss;
 import org.ducisc.nn.VNet;
@@ -54,15 +56,42 @@ public final class Trainer {
 
     /** Everything a run depends on; a null patch means the data set's own (section 1 of the method page). */
     public record Settings(Method method, int labelnum, long maxIterations, long seed, int baseFilters, int[] patch,
-                           DuciscConfig ducisc, Path runDir, long checkpointEvery, boolean resume) {
+                           DuciscConfig ducisc, Path runDir, long checkpointEvery, Validation validation,
+                           boolean resume) {
         int[] patchFor(Dataset dataset) {
             return patch == null ? dataset.kind().patch() : patch.clone();
         }
     }
 
-    /** Receives every iteration's losses and thresholds (from the training thread). */
+    /**
+     * Validation as the reference does it: after iteration {@code start} and every {@code every}
+     * iterations (0 = never) the student's mean Dice on {@code list} (null = the test list, as in the
+     * reference) picks best.safetensors.
+     */
+    public record Validation(long start, long every, Path list) {
+        public static Validation reference() {
+            return new Validation(800, 200, null);
+        }
+
+        boolean due(long completedIterations) {
+            return every > 0 && completedIterations >= start && completedIterations % every == 0;
+        }
+    }
+
+    /**
+     * What a finished run leaves: the last and best checkpoints (best is null when no validation
+     * ran) and their metrics on the test list (bestTest null likewise).
+     */
+    public record Result(Path last, MetricSummary lastTest, Path best, long bestIteration, MetricSummary bestTest) {
+    }
+
+    /** Receives every iteration's losses and thresholds, and each validation (from the training thread). */
     public interface Listener {
         void iteration(long iteration, DuciscStep.Losses losses, Thresholds thresholds);
+
+        /** Validation after {@code iteration} completed iterations; {@code best} when it set a new best. */
+        default void validated(long iteration, double dice, boolean best) {
+        }
     }
 
     private Trainer() {
@@ -91,13 +120,22 @@ public final class Trainer {
         if (s.maxIterations() < 1) {
             throw new IllegalArgumentException("--max-iterations must be >= 1, got " + s.maxIterations());
         }
+        List<String> validationCases = validationCases(dataset, s);
+        if (validationCases.isEmpty() || dataset.testCases().isEmpty()) {
+            throw new IllegalArgumentException((validationCases.isEmpty() ? s.validation().list()
+                    : dataset.dir().resolve("test.list")) + ": no cases to evaluate on");
+        }
         if (s.resume()) {
             Path state = s.runDir().resolve(TrainState.FILE);
             if (!Files.isRegularFile(state)) {
                 throw new IllegalArgumentException("--resume " + s.runDir() + ": no " + TrainState.FILE
                         + " there, so no run to continue");
             }
-            TrainState.checkConfig(state, fingerprint(configFields(dataset, s)));
+            long done = TrainState.checkConfig(state, fingerprint(configFields(dataset, s)));
+            if (done >= s.maxIterations()) {
+                throw new IllegalArgumentException("--resume " + s.runDir() + ": the run already has " + done
+                        + " iterations; give --max-iterations above that to continue it");
+            }
         }
         try {
             Files.createDirectories(s.runDir());
@@ -111,9 +149,10 @@ public final class Trainer {
 
     /**
      * Runs the training, or with {@code s.resume()} continues the run in {@code s.runDir()} from its
-     * last saved state, exactly as if it had not been interrupted; returns the last checkpoint.
+     * last saved state, exactly as if it had not been interrupted. At the end the last and the best
+     * checkpoints are evaluated on the test list (test_metrics.csv).
      */
-    public static Path run(Dataset dataset, Settings s, Listener listener) throws IOException, InterruptedException {
+    public static Result run(Dataset dataset, Settings s, Listener listener) throws IOException, InterruptedException {
         validate(dataset, s);
         Path dir = s.runDir();
         Map<String, String> config = configFields(dataset, s);
@@ -123,6 +162,10 @@ public final class Trainer {
         VNet.Config netConfig = VNet.Config.defaults().withBaseFilters(s.baseFilters());
         boolean semi = s.method() != Method.SUPERVISED;
         Path last = dir.resolve("last.safetensors");
+        Path best = dir.resolve("best.safetensors");
+        List<String> validationCases = validationCases(dataset, s);
+        int[] patch = s.patchFor(dataset);
+        SlidingWindow window = Evaluation.window(patch, dataset.kind().strideXY(), dataset.kind().strideZ());
         Path stateFile = dir.resolve(TrainState.FILE);
         try (VNet student = new VNet(netConfig, Device.CPU, root.fork(), root.fork());
              VNet teacher = new VNet(netConfig, Device.CPU, root.fork(), root.fork());
@@ -133,15 +176,12 @@ public final class Trainer {
                     : new TrainState.Progress(0, new Thresholds(4, cfg.thresholdInit()), 0, Double.NaN, -1);
             Thresholds thresholds = progress.thresholds();
             long start = progress.iteration();
-            if (start >= s.maxIterations()) {
-                throw new IllegalArgumentException("--resume " + dir + ": the run already has " + start
-                        + " iterations; give --max-iterations above that to continue it");
-            }
             Path csvFile = dir.resolve("metrics.csv");
             if (s.resume()) {
                 keepRowsUpTo(csvFile, start);
             } else {
                 Files.writeString(csvFile, CSV_HEADER, StandardCharsets.UTF_8);
+                Files.deleteIfExists(best); // from an earlier run in this folder
             }
             try (BatchLoader loader = BatchLoader.start(dataset, loaderConfig(dataset, s), start);
                  BufferedWriter log = Files.newBufferedWriter(dir.resolve("log.txt"), StandardCharsets.UTF_8,
@@ -151,6 +191,8 @@ public final class Trainer {
                         + dataset.dir() + ", labelnum " + s.labelnum() + ", " + s.maxIterations() + " iterations, seed "
                         + s.seed() + ", " + student.parameterCount() + " parameters");
                 int nonFinite = progress.nonFinite();
+                double bestDice = progress.bestDice();
+                long bestIteration = progress.bestIteration();
                 for (long it = start; it < s.maxIterations(); it++) {
                     DuciscStep.Losses losses;
                     try (TrainBatch batch = loader.take()) {
@@ -172,6 +214,21 @@ public final class Trainer {
                     if (listener != null) {
                         listener.iteration(it, losses, thresholds);
                     }
+                    if (s.validation().due(it + 1)) {
+                        double dice = MetricSummary.of(Evaluation.evaluate(student, dataset, validationCases, window))
+                                .mean().dice();
+                        boolean better = bestIteration < 0 || dice > bestDice;
+                        if (better) {
+                            bestDice = dice;
+                            bestIteration = it + 1;
+                            Checkpoint.save(best, student, metadata(dataset, s, it + 1));
+                        }
+                        line(log, String.format(Locale.ROOT, "iteration %d: validation Dice %.4f on %d cases%s", it + 1,
+                                dice, validationCases.size(), better ? " (best so far, saved)" : ""));
+                        if (listener != null) {
+                            listener.validated(it + 1, dice, better);
+                        }
+                    }
                     boolean periodic = s.checkpointEvery() > 0 && (it + 1) % s.checkpointEvery() == 0;
                     if (periodic || it + 1 == s.maxIterations()) {
                         // metrics.csv first: a saved state promises every row up to its iteration.
@@ -182,14 +239,57 @@ public final class Trainer {
                             Checkpoint.save(dir.resolve("iter_" + (it + 1) + ".safetensors"), student, meta);
                         }
                         TrainState.save(stateFile, fingerprint(config), new TrainState.Progress(it + 1, thresholds,
-                                nonFinite, progress.bestDice(), progress.bestIteration()), student, savedTeacher, sgd);
+                                nonFinite, bestDice, bestIteration), student, savedTeacher, sgd);
                         line(log, String.format(Locale.ROOT, "iteration %d: loss %.5f (sup %.5f), checkpoint %s", it + 1,
                                 losses.logged(), losses.supervised(), last.getFileName()));
                     }
                 }
+                return report(dataset, s, student, last, best, bestIteration, window, log);
             }
         }
-        return last;
+    }
+
+    /** The test metrics of the last and the best checkpoint, logged and written to test_metrics.csv. */
+    private static Result report(Dataset dataset, Settings s, VNet student, Path last, Path best, long bestIteration,
+                                 SlidingWindow window, BufferedWriter log) throws IOException {
+        List<String> test = dataset.testCases();
+        MetricSummary lastTest = MetricSummary.of(Evaluation.evaluate(student, dataset, test, window));
+        MetricSummary bestTest = null;
+        if (bestIteration >= 0) {
+            try (VNet net = Checkpoint.load(best, Device.CPU)) {
+                bestTest = MetricSummary.of(Evaluation.evaluate(net, dataset, test, window));
+            }
+        }
+        StringBuilder csv = new StringBuilder("checkpoint,iteration,cases,dice,dice_std,jaccard,jaccard_std,hd95,hd95_std,"
+                + "asd,asd_std\n");
+        csv.append(reportRow("last", s.maxIterations(), lastTest));
+        line(log, "test metrics of " + last.getFileName() + ": " + describe(lastTest));
+        if (bestTest != null) {
+            csv.append(reportRow("best", bestIteration, bestTest));
+            line(log, "test metrics of " + best.getFileName() + " (iteration " + bestIteration + "): " + describe(bestTest));
+        } else {
+            line(log, "no validation ran (it starts at iteration " + s.validation().start() + "), so there is no "
+                    + best.getFileName());
+        }
+        writeAtomically(s.runDir().resolve("test_metrics.csv"), csv.toString());
+        return new Result(last, lastTest, bestTest == null ? null : best, bestIteration, bestTest);
+    }
+
+    private static String reportRow(String name, long iteration, MetricSummary m) {
+        return String.format(Locale.ROOT, "%s,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f%n", name, iteration, m.cases(),
+                m.mean().dice(), m.std().dice(), m.mean().jaccard(), m.std().jaccard(), m.mean().hd95(), m.std().hd95(),
+                m.mean().asd(), m.std().asd());
+    }
+
+    /** "Dice 0.8812 ± 0.0210, Jaccard ..., HD95 ..., ASD ... (n cases)". */
+    public static String describe(MetricSummary m) {
+        return String.format(Locale.ROOT, "Dice %.4f ± %.4f, Jaccard %.4f ± %.4f, HD95 %.2f ± %.2f, ASD %.2f ± %.2f (%d cases)",
+                m.mean().dice(), m.std().dice(), m.mean().jaccard(), m.std().jaccard(), m.mean().hd95(), m.std().hd95(),
+                m.mean().asd(), m.std().asd(), m.cases());
+    }
+
+    private static List<String> validationCases(Dataset dataset, Settings s) throws IOException {
+        return s.validation().list() == null ? dataset.testCases() : dataset.readList(s.validation().list());
     }
 
     private static final String CSV_HEADER = "iteration,epoch,loss,sup,cons,proto,mix,mixproto,lr,"
@@ -308,6 +408,9 @@ public final class Trainer {
         m.put("weight_decay", Double.toString(c.weightDecay()));
         m.put("ema_decay", Double.toString(c.emaDecay()));
         m.put("checkpoint_every", Long.toString(s.checkpointEvery()));
+        m.put("val_start", Long.toString(s.validation().start()));
+        m.put("val_every", Long.toString(s.validation().every()));
+        m.put("val_list", s.validation().list() == null ? "null" : q(s.validation().list().toString()));
         return m;
     }
 

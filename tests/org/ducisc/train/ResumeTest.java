@@ -39,7 +39,7 @@ class ResumeTest {
                 d.thresholdDecay(), d.thresholdLow(), d.thresholdHigh(), d.lr(), d.momentum(), d.weightDecay(),
                 d.emaDecay(), true, true, true);
         return new Trainer.Settings(Trainer.Method.DUCISC, labelnum, iterations, 5, 4, new int[] {32, 32, 16},
-                shortWarmup, dir, CHECKPOINT_EVERY, resume);
+                shortWarmup, dir, CHECKPOINT_EVERY, new Trainer.Validation(2, 2, null), resume);
     }
 
     /** Stands in for a kill: the run dies after the given iteration, past its last checkpoint. */
@@ -73,7 +73,7 @@ class ResumeTest {
                 "every unlabeled term is active: " + a.get(ITERATIONS));
         assertFalse(lastRow[9].equals("0.500000") && lastRow[13].equals("0.500000"), "the thresholds moved: " + a.get(ITERATIONS));
         assertEquals(a, Files.readAllLines(cut.resolve("metrics.csv")), "same loss curve and thresholds");
-        for (String f : List.of("last.safetensors", "iter_3.safetensors", "iter_6.safetensors", TrainState.FILE)) {
+        for (String f : List.of("last.safetensors", "best.safetensors", "test_metrics.csv", "iter_3.safetensors", "iter_6.safetensors", TrainState.FILE)) {
             assertArrayEquals(Files.readAllBytes(straight.resolve(f)), Files.readAllBytes(cut.resolve(f)),
                     f + ": same weights (student, teacher, momentum, thresholds, generators)");
         }
