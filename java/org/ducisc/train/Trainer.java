@@ -29,7 +29,7 @@ import org.ducisc.tensor.Tensor;
 /**
  * A training run: the student (and, for the semi-supervised methods, its EMA teacher) trained on
  * two-stream batches, with a run folder holding the resolved configuration, the log, metrics.csv,
- * last.safetensors, periodic checkpoints, and the training state that {@code --resume} continues
+ * TensorBoard event files, last.safetensors, best.safetensors, periodic checkpoints, and the training state that {@code --resume} continues
  * from (see {@link TrainState}).
  */
 public final class Trainer {
@@ -186,7 +186,8 @@ public final class Trainer {
             try (BatchLoader loader = BatchLoader.start(dataset, loaderConfig(dataset, s), start);
                  BufferedWriter log = Files.newBufferedWriter(dir.resolve("log.txt"), StandardCharsets.UTF_8,
                          StandardOpenOption.CREATE, s.resume() ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING);
-                 BufferedWriter csv = Files.newBufferedWriter(csvFile, StandardCharsets.UTF_8, StandardOpenOption.APPEND)) {
+                 BufferedWriter csv = Files.newBufferedWriter(csvFile, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+                 EventWriter events = new EventWriter(dir)) {
                 line(log, (s.resume() ? "resume at iteration " + start + " of " : "run ") + s.method().label() + " on "
                         + dataset.dir() + ", labelnum " + s.labelnum() + ", " + s.maxIterations() + " iterations, seed "
                         + s.seed() + ", " + student.parameterCount() + " parameters");
@@ -211,6 +212,7 @@ public final class Trainer {
                         continue;
                     }
                     csv.write(csvRow(it, loader.batchesPerEpoch(), losses, sgd.learningRate(), thresholds));
+                    events.scalars(it + 1, scalars(losses, sgd.learningRate(), thresholds));
                     if (listener != null) {
                         listener.iteration(it, losses, thresholds);
                     }
@@ -225,6 +227,7 @@ public final class Trainer {
                         }
                         line(log, String.format(Locale.ROOT, "iteration %d: validation Dice %.4f on %d cases%s", it + 1,
                                 dice, validationCases.size(), better ? " (best so far, saved)" : ""));
+                        events.scalars(it + 1, Map.of("val/dice", dice));
                         if (listener != null) {
                             listener.validated(it + 1, dice, better);
                         }
@@ -233,6 +236,7 @@ public final class Trainer {
                     if (periodic || it + 1 == s.maxIterations()) {
                         // metrics.csv first: a saved state promises every row up to its iteration.
                         csv.flush();
+                        events.flush();
                         Map<String, String> meta = metadata(dataset, s, it + 1);
                         Checkpoint.save(last, student, meta);
                         if (periodic) {
@@ -350,6 +354,23 @@ public final class Trainer {
             }
             return new DuciscStep.Losses(v, Double.NaN, Double.NaN, Double.NaN, Double.NaN, v, v);
         }
+    }
+
+    /** The TensorBoard scalars of an iteration: every loss term, the learning rate and the 8 thresholds. */
+    private static Map<String, Double> scalars(DuciscStep.Losses l, double lr, Thresholds t) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("loss/total", l.logged());
+        m.put("loss/sup", l.supervised());
+        m.put("loss/cons", l.pseudoLabel());
+        m.put("loss/proto", l.prototype());
+        m.put("loss/mix", l.mix());
+        m.put("loss/mixproto", l.mixPrototype());
+        m.put("lr", lr);
+        for (int i = 0; i < t.backgroundValues().length; i++) {
+            m.put("threshold/bg_" + i, t.background(i));
+            m.put("threshold/fg_" + i, t.foreground(i));
+        }
+        return m;
     }
 
     private static String csvRow(long it, int perEpoch, DuciscStep.Losses l, double lr, Thresholds t) {
