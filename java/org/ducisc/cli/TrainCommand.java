@@ -111,15 +111,10 @@ final class TrainCommand implements Runnable {
             Trainer.Settings settings = new Trainer.Settings(Trainer.Method.parse(method), labelnum, maxIterations, seed,
                     baseFilters, patch == null ? null : Options.parseSize("--patch", patch), cfg, resume != null ? resume : runDir,
                     checkpointEvery, new Trainer.Validation(valStart, valEvery, valList), resume != null);
-            long t0 = System.nanoTime();
-            Trainer.Result result = Trainer.run(dataset, settings, (it, losses, thr) -> {
-                if ((it + 1) % 50 == 0 || it == 0) {
-                    double seconds = (System.nanoTime() - t0) / 1e9;
-                    out.printf(Locale.ROOT, "iteration %d/%d  loss %.4f  sup %.4f  %.2f it/s%n", it + 1, maxIterations,
-                            losses.logged(), losses.supervised(), (it + 1) / seconds);
-                    out.flush();
-                }
-            });
+            Trainer.Result result;
+            try (TrainProgress progress = new TrainProgress(out, "train", maxIterations)) {
+                result = Trainer.run(dataset, settings, progress);
+            }
             out.println("test metrics, last checkpoint " + result.last() + ": " + Trainer.describe(result.lastTest()));
             out.println(result.bestTest() == null ? "no validation ran, so there is no best checkpoint"
                     : "test metrics, best checkpoint " + result.best() + " (iteration " + result.bestIteration() + "): "
