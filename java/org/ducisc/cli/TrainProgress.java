@@ -62,6 +62,9 @@ final class TrainProgress implements Trainer.Listener, AutoCloseable {
             // Kept short: a line longer than the terminal leaves the bar no width, and the library's
             // refresh task then fails and stops for good.
             bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f sup %.4f", losses.logged(), losses.supervised()));
+            if (done == total) {
+                close(); // the final state drawn; what follows (validation, the report) goes on lines of its own
+            }
             return;
         }
         if (done % lineEvery == 0 || done == total) {

@@ -61,6 +61,12 @@ public final class Trainer {
         int[] patchFor(Dataset dataset) {
             return patch == null ? dataset.kind().patch() : patch.clone();
         }
+
+        /** The same run with another seed, in another folder. */
+        public Settings withSeed(long otherSeed, Path otherDir) {
+            return new Settings(method, labelnum, maxIterations, otherSeed, baseFilters, patch, ducisc, otherDir,
+                    checkpointEvery, validation, resume);
+        }
     }
 
     /**
@@ -287,9 +293,14 @@ public final class Trainer {
 
     /** "Dice 0.8812 ± 0.0210, Jaccard ..., HD95 ..., ASD ... (n cases)". */
     public static String describe(MetricSummary m) {
-        return String.format(Locale.ROOT, "Dice %.4f ± %.4f, Jaccard %.4f ± %.4f, HD95 %.2f ± %.2f, ASD %.2f ± %.2f (%d cases)",
+        return describe(m, "cases");
+    }
+
+    /** As {@link #describe(MetricSummary)}, naming what the summary is over ("cases", "seeds"). */
+    public static String describe(MetricSummary m, String over) {
+        return String.format(Locale.ROOT, "Dice %.4f ± %.4f, Jaccard %.4f ± %.4f, HD95 %.2f ± %.2f, ASD %.2f ± %.2f (%d %s)",
                 m.mean().dice(), m.std().dice(), m.mean().jaccard(), m.std().jaccard(), m.mean().hd95(), m.std().hd95(),
-                m.mean().asd(), m.std().asd(), m.cases());
+                m.mean().asd(), m.std().asd(), m.cases(), over);
     }
 
     private static List<String> validationCases(Dataset dataset, Settings s) throws IOException {
