@@ -23,7 +23,7 @@ final class TrainProgress implements Trainer.Listener, AutoCloseable {
     private final boolean terminal;
     private ProgressBar bar;
     private long firstIteration = -1;
-    private long startNanos;
+    private final long startNanos = System.nanoTime();
 
     /** A plain line about 20 times per run (at least every 50 iterations for long runs is too chatty). */
     TrainProgress(PrintWriter out, String task, long total) {
@@ -47,7 +47,6 @@ final class TrainProgress implements Trainer.Listener, AutoCloseable {
     public void iteration(long iteration, DuciscStep.Losses losses, Thresholds thresholds) {
         if (firstIteration < 0) {
             firstIteration = iteration;
-            startNanos = System.nanoTime();
             if (terminal) {
                 bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
                         .setUnit(" it", 1).showSpeed().setUpdateIntervalMillis(500).startsFrom(iteration, Duration.ZERO)
