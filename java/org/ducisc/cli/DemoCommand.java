@@ -18,6 +18,7 @@ import org.ducisc.nn.Checkpoint;
 import org.ducisc.nn.VNet;
 import org.ducisc.train.DuciscConfig;
 import org.ducisc.train.Evaluation;
+import org.ducisc.train.SeedSweep;
 import org.ducisc.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -60,8 +61,11 @@ final class DemoCommand implements Runnable {
     @Option(names = "--size", defaultValue = "64,64,48", description = "Phantom volume size when generating it (default ${DEFAULT-VALUE}).")
     String size;
 
-    @Option(names = "--seed", defaultValue = "1337", description = "Seed of the phantom and of both runs (default ${DEFAULT-VALUE}).")
-    long seed;
+    @Option(names = "--seeds", split = ",", defaultValue = "1337", paramLabel = "S1,S2,...", description = "Training seeds (default ${DEFAULT-VALUE}); with several, the table gives mean ± standard deviation over seeds.")
+    List<Long> seeds;
+
+    @Option(names = "--data-seed", defaultValue = "1337", description = "Seed of the phantom when generating it (default ${DEFAULT-VALUE}).")
+    long dataSeed;
 
     private static final int OVERLAY_CASES = 3;
 
@@ -75,12 +79,12 @@ final class DemoCommand implements Runnable {
             Path data = dir.resolve("data");
             boolean generate = !Files.isRegularFile(data.resolve("LA").resolve("train.list"));
             out.printf(Locale.ROOT, "demo: phantom %s (%s), labelnum %d, patch %s, %d base filters, %d iterations per"
-                            + " method, warm-up %d, seed %d; DuCiSC vs supervised-only, last checkpoints on the test cases%n",
+                            + " method, warm-up %d, seeds %s; DuCiSC vs supervised-only, last checkpoints on the test cases%n",
                     data, generate ? cases + " cases of " + size + ", generating" : "already there", labelnum, patch,
-                    baseFilters, iterations, warmup, seed);
+                    baseFilters, iterations, warmup, seeds);
             out.flush();
             if (generate) {
-                Phantom.writeDataset(data, cases, seed, volumeSize);
+                Phantom.writeDataset(data, cases, dataSeed, volumeSize);
             }
             Dataset dataset = Dataset.open("LA", data);
             DuciscConfig d = DuciscConfig.defaults();
@@ -93,19 +97,33 @@ final class DemoCommand implements Runnable {
             List<Trainer.Method> methods = List.of(Trainer.Method.DUCISC, Trainer.Method.SUPERVISED);
             List<Trainer.Settings> settings = new ArrayList<>();
             for (Trainer.Method m : methods) {
-                Trainer.Settings s = new Trainer.Settings(m, labelnum, iterations, seed, baseFilters, patchSize, cfg,
-                        dir.resolve(name(m)), 0, none, false);
-                Trainer.validate(dataset, s);
+                Trainer.Settings s = new Trainer.Settings(m, labelnum, iterations, seeds.get(0), baseFilters, patchSize,
+                        cfg, dir.resolve(name(m)), 0, none, false);
+                if (seeds.size() > 1) {
+                    SeedSweep.settings(dataset, s, seeds);
+                } else {
+                    Trainer.validate(dataset, s);
+                }
                 settings.add(s);
             }
             List<MetricSummary> results = new ArrayList<>();
             long t0 = System.nanoTime();
             for (Trainer.Settings s : settings) {
-                try (TrainProgress progress = new TrainProgress(out, name(s.method()), iterations)) {
-                    results.add(Trainer.run(dataset, s, progress).lastTest());
+                if (seeds.size() > 1) {
+                    results.add(SeedSweep.run(dataset, s, seeds,
+                            seed -> new TrainProgress(out, name(s.method()) + " seed " + seed, iterations)).last());
+                } else {
+                    try (TrainProgress progress = new TrainProgress(out, name(s.method()), iterations)) {
+                        results.add(Trainer.run(dataset, s, progress).lastTest());
+                    }
                 }
             }
-            out.print(table(methods, results));
+            // The plots show the first seed's runs.
+            if (seeds.size() > 1) {
+                settings.replaceAll(s -> s.withSeed(s.seed(), SeedSweep.folder(s.runDir(), s.seed())));
+            }
+            out.print(table(methods, results, seeds.size() > 1 ? seeds.size() + " seeds, each the mean over the test cases"
+                    : results.get(0).cases() + " test cases"));
             Path plots = Files.createDirectories(dir.resolve("plots"));
             DemoPlots.training(plots.resolve("training.png"),
                     DemoPlots.readMetrics(settings.get(0).runDir().resolve("metrics.csv")),
@@ -126,8 +144,8 @@ final class DemoCommand implements Runnable {
         return m == Trainer.Method.DUCISC ? "ducisc" : "supervised";
     }
 
-    /** Metric rows, one column per method: mean ± standard deviation over the test cases. */
-    static String table(List<Trainer.Method> methods, List<MetricSummary> results) {
+    /** Metric rows, one column per method: mean ± standard deviation over {@code over}. */
+    static String table(List<Trainer.Method> methods, List<MetricSummary> results, String over) {
         StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-10s", "metric"));
         for (Trainer.Method m : methods) {
             b.append(String.format(Locale.ROOT, " | %-17s", m == Trainer.Method.DUCISC ? "DuCiSC" : "supervised-only"));
@@ -143,8 +161,7 @@ final class DemoCommand implements Runnable {
             }
             b.append('\n');
         }
-        return b.append(String.format(Locale.ROOT, "(%d test cases; HD95 and ASD in voxels)%n", results.get(0).cases()))
-                .toString();
+        return b.append("(mean ± standard deviation over ").append(over).append("; HD95 and ASD in voxels)\n").toString();
     }
 
     private static List<DemoPlots.Overlay> overlays(Dataset dataset, List<Trainer.Settings> settings, int[] patch)
