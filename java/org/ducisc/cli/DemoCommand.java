@@ -98,7 +98,7 @@ final class DemoCommand implements Runnable {
             List<Trainer.Settings> settings = new ArrayList<>();
             for (Trainer.Method m : methods) {
                 Trainer.Settings s = new Trainer.Settings(m, labelnum, iterations, seeds.get(0), baseFilters, patchSize,
-                        cfg, dir.resolve(name(m)), 0, none, false);
+                        true, cfg, dir.resolve(name(m)), 0, none, false);
                 if (seeds.size() > 1) {
                     SeedSweep.settings(dataset, s, seeds);
                 } else {

@@ -54,18 +54,21 @@ public final class Trainer {
         }
     }
 
-    /** Everything a run depends on; a null patch means the data set's own (section 1 of the method page). */
+    /**
+     * Everything a run depends on; a null patch means the data set's own (section 1 of the method
+     * page); {@code padding} false turns the training crop's zero padding off.
+     */
     public record Settings(Method method, int labelnum, long maxIterations, long seed, int baseFilters, int[] patch,
-                           DuciscConfig ducisc, Path runDir, long checkpointEvery, Validation validation,
-                           boolean resume) {
+                           boolean padding, DuciscConfig ducisc, Path runDir, long checkpointEvery,
+                           Validation validation, boolean resume) {
         int[] patchFor(Dataset dataset) {
             return patch == null ? dataset.kind().patch() : patch.clone();
         }
 
         /** The same run with another seed, in another folder. */
         public Settings withSeed(long otherSeed, Path otherDir) {
-            return new Settings(method, labelnum, maxIterations, otherSeed, baseFilters, patch, ducisc, otherDir,
-                    checkpointEvery, validation, resume);
+            return new Settings(method, labelnum, maxIterations, otherSeed, baseFilters, patch, padding, ducisc,
+                    otherDir, checkpointEvery, validation, resume);
         }
     }
 
@@ -121,6 +124,18 @@ public final class Trainer {
             if (side < VNet.SIZE_MULTIPLE || side % VNet.SIZE_MULTIPLE != 0) {
                 throw new IllegalArgumentException("patch " + java.util.Arrays.toString(s.patchFor(dataset))
                         + ": every side must be a positive multiple of " + VNet.SIZE_MULTIPLE);
+            }
+        }
+        if (!s.padding()) {
+            Augmentation crop = augmentation(dataset, s);
+            for (String name : dataset.trainCases()) {
+                int[] shape = dataset.readImage(name).shape();
+                if (!crop.fits(shape)) {
+                    throw new IllegalArgumentException("--no-pad: patch " + java.util.Arrays.toString(s.patchFor(dataset))
+                            + " does not fit inside case " + name + " of size " + java.util.Arrays.toString(shape)
+                            + " (without padding every side must be larger" + (crop.rotFlip() ? ", W and H either way round" : "")
+                            + "); use a smaller --patch or keep the padding");
+                }
             }
         }
         if (s.maxIterations() < 1) {
@@ -328,10 +343,14 @@ public final class Trainer {
 
     private static BatchLoader.Config loaderConfig(Dataset dataset, Settings s) {
         BatchLoader.Config ref = BatchLoader.Config.reference(dataset.kind(), s.labelnum(), s.seed());
-        Augmentation aug = new Augmentation(s.patchFor(dataset), ref.augmentation().rotFlip());
+        Augmentation aug = augmentation(dataset, s);
         // The supervised baseline reads labeled cases only.
         int unlabeled = s.method() == Method.SUPERVISED ? 0 : ref.unlabeledBatch();
         return new BatchLoader.Config(ref.labelnum(), ref.labeledBatch(), unlabeled, aug, ref.seed(), ref.prefetch());
+    }
+
+    private static Augmentation augmentation(Dataset dataset, Settings s) {
+        return new Augmentation(s.patchFor(dataset), Augmentation.forKind(dataset.kind()).rotFlip(), s.padding());
     }
 
     private static DuciscStep.Losses semiStep(VNet student, VNet teacher, Sgd sgd, Thresholds thresholds,
@@ -422,6 +441,7 @@ public final class Trainer {
         m.put("seed", Long.toString(s.seed()));
         m.put("base_filters", Integer.toString(s.baseFilters()));
         m.put("patch", java.util.Arrays.toString(s.patchFor(dataset)));
+        m.put("padding", Boolean.toString(s.padding()));
         m.put("warmup", Long.toString(c.warmup()));
         m.put("lamda_teacher", Double.toString(c.lambdaTeacher()));
         m.put("lamda_mix", Double.toString(c.lambdaMix()));

@@ -38,7 +38,8 @@ class TrainerTest {
                 d.lambdaMixProto(), d.protoLevels(), d.fusionLow(), d.fusionHigh(), d.thresholdInit(),
                 d.thresholdDecay(), d.thresholdLow(), d.thresholdHigh(), d.lr(), d.momentum(), d.weightDecay(),
                 d.emaDecay(), true, true, true);
-        return new Trainer.Settings(method, labelnum, 3, 42, 2, new int[] {32, 32, 16}, shortWarmup, dir, 2, new Trainer.Validation(2, 2, null), false);
+        return new Trainer.Settings(method, labelnum, 3, 42, 2, new int[] {32, 32, 16}, true, shortWarmup, dir, 2,
+                new Trainer.Validation(2, 2, null), false);
     }
 
     @Test
@@ -81,7 +82,7 @@ class TrainerTest {
         Files.write(valList, valCases);
         Trainer.Settings s = settings(Trainer.Method.DUCISC, 2, runs.resolve("v"));
         Trainer.Settings everyIteration = new Trainer.Settings(s.method(), 2, 3, s.seed(), s.baseFilters(), s.patch(),
-                s.ducisc(), s.runDir(), 0, new Trainer.Validation(1, 1, valList), false);
+                true, s.ducisc(), s.runDir(), 0, new Trainer.Validation(1, 1, valList), false);
         List<Double> dice = new ArrayList<>();
         Trainer.Result r = Trainer.run(ds, everyIteration, new Trainer.Listener() {
             @Override
@@ -131,7 +132,7 @@ class TrainerTest {
                 () -> Trainer.validate(ds, settings(Trainer.Method.DUCISC, train, runs.resolve("x"))));
         assertTrue(e.getMessage().contains("--method supervised"), e.getMessage());
         Trainer.Settings s = settings(Trainer.Method.DUCISC, 2, runs.resolve("x"));
-        Trainer.Settings odd = new Trainer.Settings(s.method(), 2, 3, 1, 2, new int[] {30, 32, 32}, s.ducisc(),
+        Trainer.Settings odd = new Trainer.Settings(s.method(), 2, 3, 1, 2, new int[] {30, 32, 32}, true, s.ducisc(),
                 s.runDir(), 0, s.validation(), false);
         e = assertThrows(IllegalArgumentException.class, () -> Trainer.validate(ds, odd));
         assertTrue(e.getMessage().contains("multiple of 16"), e.getMessage());
