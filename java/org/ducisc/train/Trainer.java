@@ -202,7 +202,10 @@ public final class Trainer {
                 keepRowsUpTo(csvFile, start);
             } else {
                 Files.writeString(csvFile, CSV_HEADER, StandardCharsets.UTF_8);
-                Files.deleteIfExists(best); // from an earlier run in this folder
+                // From an earlier run in this folder: a kill before the first checkpoint must not leave
+                // its state for --resume, nor its best weights for the report.
+                Files.deleteIfExists(stateFile);
+                Files.deleteIfExists(best);
             }
             try (BatchLoader loader = BatchLoader.start(dataset, loaderConfig(dataset, s), start);
                  BufferedWriter log = Files.newBufferedWriter(dir.resolve("log.txt"), StandardCharsets.UTF_8,
