@@ -26,9 +26,9 @@ import org.ducisc.tensor.Tensor;
  */
 public final class SlidingWindow {
     /**
-     * Windows per forward pass unless told otherwise. Two LA windows (112x112x80) of the 16-filter
-     * network hold about 1.5 GB of activations; more gains little on a CPU, where one window already
-     * fills every core.
+     * Windows per forward pass unless told otherwise. A forward pass keeps all its activations until it
+     * ends, so memory grows with this number: {@code ducisc test} on LA windows (112x112x80, 16 filters)
+     * peaks at 2.4 GB resident with 2 (bench/README.md).
      */
     public static final int DEFAULT_WINDOW_BATCH = 2;
 
@@ -106,9 +106,10 @@ public final class SlidingWindow {
             throw new IllegalArgumentException("sliding window: the input is a uint8 label volume, not an image");
         }
         VNet.Config config = net.config();
-        if (config.inChannels() != 1) {
+        if (config.inChannels() != 1 || config.classes() != 2) {
             throw new IllegalArgumentException("sliding window: the network takes " + config.inChannels()
-                    + " input channels; only single-channel images are supported");
+                    + " input channels and has " + config.classes() + " classes; binary segmentation of"
+                    + " single-channel images (1 and 2) is supported");
         }
         net.checkInput(new long[] {1, 1, patch[0], patch[1], patch[2]});
         int[] size = image.shape();

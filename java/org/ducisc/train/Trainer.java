@@ -17,6 +17,7 @@ import org.ducisc.data.Augmentation;
 import org.ducisc.data.BatchLoader;
 import org.ducisc.data.Dataset;
 import org.ducisc.data.TrainBatch;
+import org.ducisc.eval.Evaluation;
 import org.ducisc.eval.MetricSummary;
 import org.ducisc.eval.SlidingWindow;
 import org.ducisc.nn.Checkpoint;
@@ -186,7 +187,7 @@ public final class Trainer {
         Path best = dir.resolve("best.safetensors");
         List<String> validationCases = validationCases(dataset, s);
         int[] patch = s.patchFor(dataset);
-        SlidingWindow window = Evaluation.window(patch, dataset.kind().strideXY(), dataset.kind().strideZ());
+        SlidingWindow window = testWindow(dataset, patch);
         Path stateFile = dir.resolve(TrainState.FILE);
         try (VNet student = new VNet(netConfig, Device.CPU, root.fork(), root.fork());
              VNet teacher = new VNet(netConfig, Device.CPU, root.fork(), root.fork());
@@ -241,8 +242,7 @@ public final class Trainer {
                         listener.iteration(it, losses, thresholds);
                     }
                     if (s.validation().due(it + 1)) {
-                        double dice = MetricSummary.of(Evaluation.evaluate(student, dataset, validationCases, window))
-                                .mean().dice();
+                        double dice = evaluate(student, dataset, validationCases, window).mean().dice();
                         boolean better = bestIteration < 0 || dice > bestDice;
                         if (better) {
                             bestDice = dice;
@@ -281,11 +281,11 @@ public final class Trainer {
     private static Result report(Dataset dataset, Settings s, VNet student, Path last, Path best, long bestIteration,
                                  SlidingWindow window, BufferedWriter log) throws IOException {
         List<String> test = dataset.testCases();
-        MetricSummary lastTest = MetricSummary.of(Evaluation.evaluate(student, dataset, test, window));
+        MetricSummary lastTest = evaluate(student, dataset, test, window);
         MetricSummary bestTest = null;
         if (bestIteration >= 0) {
             try (VNet net = Checkpoint.load(best, Device.CPU)) {
-                bestTest = MetricSummary.of(Evaluation.evaluate(net, dataset, test, window));
+                bestTest = evaluate(net, dataset, test, window);
             }
         }
         StringBuilder csv = new StringBuilder("checkpoint,iteration,cases,dice,dice_std,jaccard,jaccard_std,hd95,hd95_std,"
@@ -319,6 +319,18 @@ public final class Trainer {
         return String.format(Locale.ROOT, "Dice %.4f ± %.4f, Jaccard %.4f ± %.4f, HD95 %.2f ± %.2f, ASD %.2f ± %.2f (%d %s)",
                 m.mean().dice(), m.std().dice(), m.mean().jaccard(), m.std().jaccard(), m.mean().hd95(), m.std().hd95(),
                 m.mean().asd(), m.std().asd(), m.cases(), over);
+    }
+
+    /** The reference's evaluation (sliding window, 0.5 threshold, no post-processing) of {@code cases}. */
+    public static MetricSummary evaluate(VNet net, Dataset dataset, List<String> cases, SlidingWindow window)
+            throws IOException {
+        return Evaluation.summarize(Evaluation.run(net, dataset, cases, window, false, null));
+    }
+
+    /** The sliding window for a training patch: the data set's strides, never longer than the patch side. */
+    public static SlidingWindow testWindow(Dataset dataset, int[] patch) {
+        int xy = Math.min(dataset.kind().strideXY(), Math.min(patch[0], patch[1]));
+        return new SlidingWindow(patch, xy, Math.min(dataset.kind().strideZ(), patch[2]));
     }
 
     private static List<String> validationCases(Dataset dataset, Settings s) throws IOException {

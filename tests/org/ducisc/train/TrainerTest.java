@@ -12,7 +12,6 @@ import java.util.Map;
 import org.ducisc.backend.Device;
 import org.ducisc.data.Dataset;
 import org.ducisc.data.Phantom;
-import org.ducisc.eval.MetricSummary;
 import org.ducisc.eval.SlidingWindow;
 import org.ducisc.nn.Checkpoint;
 import org.ducisc.nn.VNet;
@@ -98,12 +97,12 @@ class TrainerTest {
         assertEquals(3, dice.size(), "validated after iterations 1, 2 and 3");
         double max = dice.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
         assertEquals(dice.indexOf(max) + 1, r.bestIteration(), "the first iteration with the highest Dice: " + dice);
-        SlidingWindow window = Evaluation.window(s.patch(), ds.kind().strideXY(), ds.kind().strideZ());
+        SlidingWindow window = Trainer.testWindow(ds, s.patch());
         try (VNet best = Checkpoint.load(r.best(), Device.CPU); VNet last = Checkpoint.load(r.last(), Device.CPU)) {
-            assertEquals(max, MetricSummary.of(Evaluation.evaluate(best, ds, valCases, window)).mean().dice(), 0.0,
+            assertEquals(max, Trainer.evaluate(best, ds, valCases, window).mean().dice(), 0.0,
                     "best.safetensors holds the weights that scored the best validation Dice");
-            assertEquals(r.bestTest(), MetricSummary.of(Evaluation.evaluate(best, ds, ds.testCases(), window)));
-            assertEquals(r.lastTest(), MetricSummary.of(Evaluation.evaluate(last, ds, ds.testCases(), window)));
+            assertEquals(r.bestTest(), Trainer.evaluate(best, ds, ds.testCases(), window));
+            assertEquals(r.lastTest(), Trainer.evaluate(last, ds, ds.testCases(), window));
         }
         List<String> report = Files.readAllLines(runs.resolve("v/test_metrics.csv"));
         assertEquals(3, report.size(), "header, last and best: " + report);
