@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import org.ducisc.data.Dataset;
 import org.ducisc.train.DuciscConfig;
+import org.ducisc.train.SeedSweep;
 import org.ducisc.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -32,8 +33,14 @@ final class TrainCommand implements Runnable {
     @Option(names = "--seed", defaultValue = "1337", description = "Seed (default ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--seeds", split = ",", paramLabel = "S1,S2,...", description = "Several runs, one per seed (sub-folders seed_N of --out), then mean and standard deviation over seeds; replaces --seed.")
+    java.util.List<Long> seeds;
+
     @Option(names = "--out", defaultValue = "runs/train", description = "Run folder (default ${DEFAULT-VALUE}).")
     Path runDir;
+
+    @Option(names = "--resume", paramLabel = "DIR", description = "Continue the interrupted run in DIR (its run folder; --out is then ignored) with the same settings.")
+    Path resume;
 
     @Option(names = "--method", defaultValue = "ducisc", description = "ducisc, supervised or mean-teacher (default ${DEFAULT-VALUE}).")
     String method;
@@ -43,6 +50,9 @@ final class TrainCommand implements Runnable {
 
     @Option(names = "--patch", description = "Patch W,H,D (default: the data set's).")
     String patch;
+
+    @Option(names = "--no-pad", description = "No zero padding in the training crop: every side of every training volume must then exceed the patch.")
+    boolean noPad;
 
     @Option(names = {"--warmup", "--consistency-rampup"}, defaultValue = "2000", description = "Iterations before the unlabeled terms (default ${DEFAULT-VALUE}).")
     long warmup;
@@ -71,6 +81,15 @@ final class TrainCommand implements Runnable {
     @Option(names = "--checkpoint-every", defaultValue = "1000", description = "Periodic checkpoints (default ${DEFAULT-VALUE}; 0 = only last).")
     long checkpointEvery;
 
+    @Option(names = "--val-start", defaultValue = "800", description = "First validation after this many iterations (default ${DEFAULT-VALUE}).")
+    long valStart;
+
+    @Option(names = "--val-every", defaultValue = "200", description = "Iterations between validations (default ${DEFAULT-VALUE}; 0 = none).")
+    long valEvery;
+
+    @Option(names = "--val-list", paramLabel = "FILE", description = "Select best.safetensors on these cases instead of the test list (as the reference does).")
+    Path valList;
+
     @Option(names = "--device", defaultValue = "cpu", description = "cpu (the CUDA backend is not built yet).")
     String device;
 
@@ -97,22 +116,39 @@ final class TrainCommand implements Runnable {
         try {
             Dataset dataset = Dataset.open(datasetName, rootPath);
             Trainer.Settings settings = new Trainer.Settings(Trainer.Method.parse(method), labelnum, maxIterations, seed,
-                    baseFilters, patch == null ? null : Options.parseSize("--patch", patch), cfg, runDir, checkpointEvery);
-            long t0 = System.nanoTime();
-            Path last = Trainer.run(dataset, settings, (it, losses, thr) -> {
-                if ((it + 1) % 50 == 0 || it == 0) {
-                    double seconds = (System.nanoTime() - t0) / 1e9;
-                    out.printf(Locale.ROOT, "iteration %d/%d  loss %.4f  sup %.4f  %.2f it/s%n", it + 1, maxIterations,
-                            losses.logged(), losses.supervised(), (it + 1) / seconds);
-                    out.flush();
+                    baseFilters, patch == null ? null : Options.parseSize("--patch", patch), !noPad, cfg, resume != null ? resume : runDir,
+                    checkpointEvery, new Trainer.Validation(valStart, valEvery, valList), resume != null);
+            if (seeds != null) {
+                SeedSweep.Outcome o = SeedSweep.run(dataset, settings, seeds,
+                        seed -> new TrainProgress(out, "seed " + seed, maxIterations));
+                for (int i = 0; i < seeds.size(); i++) {
+                    report(out, "seed " + seeds.get(i) + ", ", o.runs().get(i));
                 }
-            });
-            out.println("last checkpoint: " + last);
+                out.println("over seeds " + seeds + ", last checkpoints: " + Trainer.describe(o.last(), "seeds"));
+                if (o.best() != null) {
+                    out.println("over seeds " + seeds + ", best checkpoints: " + Trainer.describe(o.best(), "seeds"));
+                }
+                out.println("per-seed and summary rows: " + settings.runDir().resolve("seeds.csv"));
+                return;
+            }
+            Trainer.Result result;
+            try (TrainProgress progress = new TrainProgress(out, "train", maxIterations)) {
+                result = Trainer.run(dataset, settings, progress);
+            }
+            report(out, "", result);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
         }
+    }
+
+    private static void report(PrintWriter out, String prefix, Trainer.Result r) {
+        out.println(prefix + "test metrics, last checkpoint " + r.last() + ": " + Trainer.describe(r.lastTest()));
+        out.println(prefix + (r.bestTest() == null ? "no validation ran, so there is no best checkpoint"
+                : "test metrics, best checkpoint " + r.best() + " (iteration " + r.bestIteration() + "): "
+                + Trainer.describe(r.bestTest())));
+        out.flush();
     }
 }

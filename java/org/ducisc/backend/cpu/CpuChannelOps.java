@@ -88,14 +88,14 @@ final class CpuChannelOps {
                     }
                     FloatVector sum = FloatVector.zero(Vectors.F);
                     for (int k = 0; k < c; k++) {
-                        FloatVector e = load(x, xb + k * s + j).sub(m).lanewise(VectorOperators.EXP);
+                        FloatVector e = ExactMath.exp(load(x, xb + k * s + j).sub(m));
                         sum = sum.add(e);
                         if (!log) {
                             store(e, y, yb + k * s + j);
                         }
                     }
                     if (log) {
-                        FloatVector shift = m.add(sum.lanewise(VectorOperators.LOG));
+                        FloatVector shift = m.add(ExactMath.log(sum));
                         for (int k = 0; k < c; k++) {
                             store(load(x, xb + k * s + j).sub(shift), y, yb + k * s + j);
                         }
@@ -113,14 +113,14 @@ final class CpuChannelOps {
                 }
                 float sum = 0f;
                 for (int k = 0; k < c; k++) {
-                    float e = (float) Math.exp(x.getAtIndex(JAVA_FLOAT, xb + k * s + j) - m);
+                    float e = ExactMath.exp(x.getAtIndex(JAVA_FLOAT, xb + k * s + j) - m);
                     sum += e;
                     if (!log) {
                         y.setAtIndex(JAVA_FLOAT, yb + k * s + j, e);
                     }
                 }
                 if (log) {
-                    float shift = m + (float) Math.log(sum);
+                    float shift = m + ExactMath.log(sum);
                     for (int k = 0; k < c; k++) {
                         y.setAtIndex(JAVA_FLOAT, yb + k * s + j, x.getAtIndex(JAVA_FLOAT, xb + k * s + j) - shift);
                     }
@@ -189,7 +189,7 @@ final class CpuChannelOps {
                     sum = sum.add(load(gy, gb + k * s + j));
                 }
                 for (int k = 0; k < c; k++) {
-                    FloatVector p = load(y, yb + k * s + j).lanewise(VectorOperators.EXP);
+                    FloatVector p = ExactMath.exp(load(y, yb + k * s + j));
                     store(load(gy, gb + k * s + j).sub(p.mul(sum)), gx, ob + k * s + j);
                 }
             }
@@ -200,7 +200,7 @@ final class CpuChannelOps {
                 sum += gy.getAtIndex(JAVA_FLOAT, gb + k * s + j);
             }
             for (int k = 0; k < c; k++) {
-                float p = (float) Math.exp(y.getAtIndex(JAVA_FLOAT, yb + k * s + j));
+                float p = ExactMath.exp(y.getAtIndex(JAVA_FLOAT, yb + k * s + j));
                 gx.setAtIndex(JAVA_FLOAT, ob + k * s + j, gy.getAtIndex(JAVA_FLOAT, gb + k * s + j) - p * sum);
             }
         }
