@@ -1,7 +1,7 @@
 /*
  * The whole ABI between the Java CUDA backend (org.ducisc.backend.cuda.CudaKernels) and the
- * kernels in kernels/. One function per Backend op that runs on the device; fill and contiguous
- * copies are driver memsets and memcpys and have no entry here.
+ * kernels in kernels/. One function per Backend op that runs on the device, except fill, which is
+ * a driver memset and has no entry here.
  *
  * Conventions:
  * - stream is a cudaStream_t (a CUstream from the driver API) passed as void*; every launcher

@@ -3,6 +3,7 @@ package org.ducisc.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
+import org.ducisc.backend.Backends;
 import org.ducisc.data.Dataset;
 import org.ducisc.train.DuciscConfig;
 import org.ducisc.train.Trainer;
@@ -71,21 +72,17 @@ final class TrainCommand implements Runnable {
     @Option(names = "--checkpoint-every", defaultValue = "1000", description = "Periodic checkpoints (default ${DEFAULT-VALUE}; 0 = only last).")
     long checkpointEvery;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu (the CUDA backend is not built yet).")
+    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N (default ${DEFAULT-VALUE}: CUDA when it works, else the CPU).")
     String device;
 
-    @Option(names = "--gpu", description = "Accepted for the reference's scripts; CPU is used until the CUDA backend exists.")
+    @Option(names = "--gpu", description = "The reference's spelling of --device cuda:N.")
     Integer gpu;
 
     @Override
     public void run() {
         PrintWriter out = spec.commandLine().getOut();
-        if (!device.toLowerCase(Locale.ROOT).equals("cpu")) {
-            throw new IllegalArgumentException("--device " + device + ": only cpu is available in this build");
-        }
-        if (gpu != null) {
-            out.println("ducisc: --gpu " + gpu + " ignored: this build runs on the CPU");
-        }
+        Backends.Selection selection = Options.selectDevice(device, gpu);
+        out.println("device: " + selection.description());
         DuciscConfig d = DuciscConfig.defaults();
         double threshold = fixedThreshold == null ? d.thresholdInit() : fixedThreshold;
         if (fixedThreshold != null && !(fixedThreshold > 0 && fixedThreshold < 1)) {
@@ -99,7 +96,7 @@ final class TrainCommand implements Runnable {
             Trainer.Settings settings = new Trainer.Settings(Trainer.Method.parse(method), labelnum, maxIterations, seed,
                     baseFilters, patch == null ? null : Options.parseSize("--patch", patch), cfg, runDir, checkpointEvery);
             long t0 = System.nanoTime();
-            Path last = Trainer.run(dataset, settings, (it, losses, thr) -> {
+            Path last = Trainer.run(dataset, settings, selection.device(), (it, losses, thr) -> {
                 if ((it + 1) % 50 == 0 || it == 0) {
                     double seconds = (System.nanoTime() - t0) / 1e9;
                     out.printf(Locale.ROOT, "iteration %d/%d  loss %.4f  sup %.4f  %.2f it/s%n", it + 1, maxIterations,

@@ -94,8 +94,14 @@ public final class Trainer {
         }
     }
 
-    /** Runs the training; returns the path of the last checkpoint. */
+    /** Runs the training on the CPU; returns the path of the last checkpoint. */
     public static Path run(Dataset dataset, Settings s, Listener listener) throws IOException, InterruptedException {
+        return run(dataset, s, Device.CPU, listener);
+    }
+
+    /** Runs the training on {@code device} (batches are loaded on the host and copied there); returns the last checkpoint. */
+    public static Path run(Dataset dataset, Settings s, Device device, Listener listener)
+            throws IOException, InterruptedException {
         validate(dataset, s);
         Path dir = s.runDir();
         writeConfig(dir.resolve("config.json"), dataset, s);
@@ -104,8 +110,8 @@ public final class Trainer {
         VNet.Config netConfig = VNet.Config.defaults().withBaseFilters(s.baseFilters());
         boolean semi = s.method() != Method.SUPERVISED;
         Path last = dir.resolve("last.safetensors");
-        try (VNet student = new VNet(netConfig, Device.CPU, root.fork(), root.fork());
-             VNet teacher = new VNet(netConfig, Device.CPU, root.fork(), root.fork());
+        try (VNet student = new VNet(netConfig, device, root.fork(), root.fork());
+             VNet teacher = new VNet(netConfig, device, root.fork(), root.fork());
              Sgd sgd = new Sgd(student.parameters(), cfg.lr(), cfg.momentum(), cfg.weightDecay());
              BatchLoader loader = BatchLoader.start(dataset, loaderConfig(dataset, s), 0);
              BufferedWriter log = Files.newBufferedWriter(dir.resolve("log.txt"), StandardCharsets.UTF_8);
@@ -118,9 +124,11 @@ public final class Trainer {
             int nonFinite = 0;
             for (long it = 0; it < s.maxIterations(); it++) {
                 DuciscStep.Losses losses;
-                try (TrainBatch batch = loader.take()) {
-                    losses = semi ? semiStep(student, teacher, sgd, thresholds, batch, it, cfg, s.seed())
-                            : supervisedStep(student, sgd, batch);
+                try (TrainBatch batch = loader.take();
+                     Tensor image = onDevice(batch.image(), device);
+                     Tensor label = onDevice(batch.label(), device)) {
+                    losses = semi ? semiStep(student, teacher, sgd, thresholds, batch, image, label, it, cfg, s.seed())
+                            : supervisedStep(student, sgd, batch, image, label);
                 }
                 if (Double.isFinite(losses.supervised())) {
                     nonFinite = 0;
@@ -161,11 +169,16 @@ public final class Trainer {
         return new BatchLoader.Config(ref.labelnum(), ref.labeledBatch(), unlabeled, aug, ref.seed(), ref.prefetch());
     }
 
+    /** The batch tensor itself on the CPU (its owner closes it), a device copy elsewhere; close either. */
+    private static Tensor onDevice(Tensor t, Device device) {
+        return device.equals(t.device()) ? t.slice(0, t.size(0)) : MemoryScope.unscoped(() -> t.to(device));
+    }
+
     private static DuciscStep.Losses semiStep(VNet student, VNet teacher, Sgd sgd, Thresholds thresholds,
-                                              TrainBatch batch, long it, DuciscConfig cfg, long seed) {
+                                              TrainBatch batch, Tensor image, Tensor label, long it,
+                                              DuciscConfig cfg, long seed) {
         int labeled = batch.labeledCases().size();
         int total = labeled + batch.unlabeledCases().size();
-        Tensor image = batch.image();
         try (Tensor lab = image.slice(0, labeled); Tensor unl = image.slice(labeled, total)) {
             // Fusion weights from a generator of their own per iteration, so a resumed run draws the same ones.
             Rng draws = new Rng(seed * 0x9E3779B97F4A7C15L + it);
@@ -173,15 +186,16 @@ public final class Trainer {
             for (int j = 0; j < labeled; j++) {
                 w[j] = cfg.fusionLow() + (cfg.fusionHigh() - cfg.fusionLow()) * draws.nextDouble();
             }
-            return DuciscStep.run(student, teacher, sgd, thresholds, new DuciscStep.Batch(lab, batch.label(), unl), w,
+            return DuciscStep.run(student, teacher, sgd, thresholds, new DuciscStep.Batch(lab, label, unl), w,
                     it, cfg);
         }
     }
 
-    private static DuciscStep.Losses supervisedStep(VNet student, Sgd sgd, TrainBatch batch) {
+    private static DuciscStep.Losses supervisedStep(VNet student, Sgd sgd, TrainBatch batch, Tensor image,
+                                                    Tensor label) {
         try (MemoryScope scope = MemoryScope.open()) {
-            Tensor lab = batch.image().slice(0, batch.labeledCases().size());
-            Variable sup = SegmentationLoss.supervised(student.forward(Variable.constant(lab)).outputs(), batch.label())
+            Tensor lab = image.slice(0, batch.labeledCases().size());
+            Variable sup = SegmentationLoss.supervised(student.forward(Variable.constant(lab)).outputs(), label)
                     .total();
             double v = sup.value().item();
             if (Double.isFinite(v)) {
