@@ -1,0 +1,202 @@
+package org.ducisc.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.ducisc.autograd.Variable;
+import org.ducisc.backend.Device;
+import org.ducisc.nn.SegmentationLoss;
+import org.ducisc.nn.StateDict;
+import org.ducisc.nn.VNet;
+import org.ducisc.tensor.MemoryScope;
+import org.ducisc.tensor.Rng;
+import org.ducisc.tensor.Tensor;
+import org.ducisc.train.DuciscConfig;
+import org.ducisc.train.DuciscStep;
+import org.ducisc.train.Sgd;
+import org.ducisc.train.Thresholds;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The 16-filter V-Net and DuCiSC training on cuda:0 against the CPU from the same weights and
+ * batches: one forward + backward (every output and parameter gradient), then 20 DuCiSC iterations
+ * past the warm-up (every loss term of every iteration, and the weights at the end). Composition
+ * amplifies the ops' float32 differences (training-mode batch norms over few values, the dice
+ * ratios, the EMA), so these use 1e-3 of |cpu| + rms(cpu) where the single ops use 1e-4. Skipped
+ * where no CUDA device works.
+ */
+class CudaNetworkTest {
+    private static final double RTOL = 1e-3;
+    private static final long[] IMAGE = {2, 1, 32, 32, 32};
+    /** cuda:0, or the CPU with -Dducisc.test.cudaStandIn=cpu, which checks this harness (results then agree exactly). */
+    private static Device cuda = Device.cuda(0);
+    private static String unavailable;
+
+    @BeforeAll
+    static void openDevice() {
+        if ("cpu".equals(System.getProperty("ducisc.test.cudaStandIn"))) {
+            cuda = Device.CPU;
+            return;
+        }
+        try {
+            CudaBackend.forDevice(0);
+        } catch (CudaUnavailableException e) {
+            unavailable = e.getMessage();
+        }
+    }
+
+    @BeforeEach
+    void requireDevice() {
+        assumeTrue(unavailable == null, "no usable CUDA device: " + unavailable);
+    }
+
+    private static VNet net(Device device, long seed) {
+        return new VNet(VNet.Config.defaults().withBaseFilters(16), device, new Rng(seed), new Rng(seed + 1));
+    }
+
+    /** Copies every tensor of {@code from}'s state into {@code to} (any devices). */
+    private static void copyState(VNet from, VNet to) {
+        StateDict src = from.stateDict();
+        StateDict dst = to.stateDict();
+        for (String name : src.names()) {
+            if (!src.isCounter(name)) {
+                dst.tensor(name).copyFrom(src.tensor(name));
+            }
+        }
+    }
+
+    private static Tensor image(Rng rng, Device device) {
+        return MemoryScope.unscoped(() -> Tensor.normal(device, rng, 0, 1, IMAGE));
+    }
+
+    /** A label with both classes: a ball of random radius at a random centre, per case. */
+    private static byte[] label(java.util.Random r) {
+        int n = (int) IMAGE[0];
+        int w = (int) IMAGE[2];
+        int h = (int) IMAGE[3];
+        int d = (int) IMAGE[4];
+        byte[] v = new byte[n * w * h * d];
+        for (int c = 0; c < n; c++) {
+            double cx = w * (0.3 + 0.4 * r.nextDouble());
+            double cy = h * (0.3 + 0.4 * r.nextDouble());
+            double cz = d * (0.3 + 0.4 * r.nextDouble());
+            double radius = 4 + 6 * r.nextDouble();
+            for (int x = 0; x < w; x++) {
+                for (int y = 0; y < h; y++) {
+                    for (int z = 0; z < d; z++) {
+                        double dist = Math.sqrt((x - cx) * (x - cx) + (y - cy) * (y - cy) + (z - cz) * (z - cz));
+                        v[((c * w + x) * h + y) * d + z] = (byte) (dist < radius ? 1 : 0);
+                    }
+                }
+            }
+        }
+        return v;
+    }
+
+    private static void compare(List<String> failures, String what, Tensor cpu, Tensor gpu) {
+        float[] c = cpu.toFloatArray();
+        float[] g = gpu.toFloatArray();
+        double sq = 0;
+        for (float v : c) {
+            sq += (double) v * v;
+        }
+        double rms = Math.sqrt(sq / Math.max(1, c.length));
+        int bad = 0;
+        int worst = -1;
+        for (int i = 0; i < c.length; i++) {
+            if (!(Math.abs(g[i] - c[i]) <= RTOL * (Math.abs(c[i]) + rms))) {
+                bad++;
+                worst = i;
+            }
+        }
+        if (bad > 0) {
+            failures.add(what + ": " + bad + " of " + c.length + " off, e.g. [" + worst + "] gpu " + g[worst] + ", cpu "
+                    + c[worst] + " (rms " + rms + ")");
+        }
+    }
+
+    private static void compare(List<String> failures, String what, double cpu, double gpu) {
+        if (!(Math.abs(gpu - cpu) <= RTOL * Math.abs(cpu) + 1e-6) && !(Double.isNaN(cpu) && Double.isNaN(gpu))) {
+            failures.add(what + ": gpu " + gpu + ", cpu " + cpu);
+        }
+    }
+
+    @Test
+    void forwardAndBackwardMatchTheCpu() {
+        java.util.Random r = new java.util.Random(11);
+        List<String> failures = new ArrayList<>();
+        try (VNet cpuNet = net(Device.CPU, 5); VNet gpuNet = net(cuda, 99); MemoryScope scope = MemoryScope.open()) {
+            copyState(cpuNet, gpuNet);
+            Tensor x = image(new Rng(7), Device.CPU);
+            Tensor y = Tensor.ofBytes(label(r), IMAGE[0], IMAGE[2], IMAGE[3], IMAGE[4]);
+            VNet.Output oc = cpuNet.forward(Variable.constant(x));
+            VNet.Output og = gpuNet.forward(Variable.constant(x.to(cuda)));
+            for (int i = 0; i < oc.outputs().size(); i++) {
+                compare(failures, "output " + i, oc.outputs().get(i).value(), og.outputs().get(i).value());
+            }
+            Variable lc = SegmentationLoss.supervised(oc.outputs(), y).total();
+            Variable lg = SegmentationLoss.supervised(og.outputs(), y.to(cuda)).total();
+            compare(failures, "loss", lc.value().item(), lg.value().item());
+            lc.backward();
+            lg.backward();
+            Map<String, Variable> pc = cpuNet.namedParameters();
+            Map<String, Variable> pg = gpuNet.namedParameters();
+            for (String name : pc.keySet()) {
+                compare(failures, "grad " + name, pc.get(name).grad(), pg.get(name).grad());
+            }
+        }
+        assertTrue(failures.isEmpty(), String.join("\n", failures));
+    }
+
+    @Test
+    void twentyDuciscIterationsMatchTheCpu() {
+        DuciscConfig cfg = DuciscConfig.defaults();
+        List<String> failures = new ArrayList<>();
+        try (VNet cs = net(Device.CPU, 21); VNet ct = net(Device.CPU, 23); VNet gs = net(cuda, 31); VNet gt = net(cuda, 33);
+             Sgd cpuSgd = new Sgd(cs.parameters(), cfg.lr(), cfg.momentum(), cfg.weightDecay());
+             Sgd gpuSgd = new Sgd(gs.parameters(), cfg.lr(), cfg.momentum(), cfg.weightDecay())) {
+            copyState(cs, gs);
+            copyState(ct, gt);
+            Thresholds cpuThr = new Thresholds(4, cfg.thresholdInit());
+            Thresholds gpuThr = new Thresholds(4, cfg.thresholdInit());
+            Rng rng = new Rng(41);
+            java.util.Random r = new java.util.Random(43);
+            for (int k = 0; k < 20; k++) {
+                long iteration = cfg.warmup() + k;
+                try (MemoryScope scope = MemoryScope.open()) {
+                    Tensor lab = image(rng, Device.CPU);
+                    Tensor unl = image(rng, Device.CPU);
+                    Tensor y = Tensor.ofBytes(label(r), IMAGE[0], IMAGE[2], IMAGE[3], IMAGE[4]);
+                    double[] w = {cfg.fusionLow() + r.nextDouble() * (cfg.fusionHigh() - cfg.fusionLow()),
+                        cfg.fusionLow() + r.nextDouble() * (cfg.fusionHigh() - cfg.fusionLow())};
+                    DuciscStep.Losses c = DuciscStep.run(cs, ct, cpuSgd, cpuThr, new DuciscStep.Batch(lab, y, unl), w,
+                            iteration, cfg);
+                    DuciscStep.Losses g = DuciscStep.run(gs, gt, gpuSgd, gpuThr,
+                            new DuciscStep.Batch(lab.to(cuda), y.to(cuda), unl.to(cuda)), w, iteration, cfg);
+                    String at = "iteration " + k + " ";
+                    compare(failures, at + "supervised", c.supervised(), g.supervised());
+                    compare(failures, at + "pseudo-label", c.pseudoLabel(), g.pseudoLabel());
+                    compare(failures, at + "prototype", c.prototype(), g.prototype());
+                    compare(failures, at + "mix", c.mix(), g.mix());
+                    compare(failures, at + "mix prototype", c.mixPrototype(), g.mixPrototype());
+                    compare(failures, at + "optimised", c.optimised(), g.optimised());
+                    for (int i = 0; i < 4; i++) {
+                        compare(failures, at + "threshold bg " + i, cpuThr.background(i), gpuThr.background(i));
+                        compare(failures, at + "threshold fg " + i, cpuThr.foreground(i), gpuThr.foreground(i));
+                    }
+                }
+            }
+            Map<String, Variable> pc = cs.namedParameters();
+            Map<String, Variable> pg = gs.namedParameters();
+            for (String name : pc.keySet()) {
+                compare(failures, "student " + name + " after 20 iterations", pc.get(name).value(), pg.get(name).value());
+            }
+        }
+        assertTrue(failures.isEmpty(), String.join("\n", failures));
+    }
+}
