@@ -55,6 +55,7 @@ class CudaNetworkTest {
         assumeTrue(unavailable == null, "no usable CUDA device: " + unavailable);
     }
 
+    /** The same seed gives both sides the same dropout masks (drawn on the host); the weights are copied too. */
     private static VNet net(Device device, long seed) {
         return new VNet(VNet.Config.defaults().withBaseFilters(16), device, new Rng(seed), new Rng(seed + 1));
     }
@@ -126,11 +127,44 @@ class CudaNetworkTest {
         }
     }
 
+    /**
+     * Parameter gradients; the bias of a convolution that feeds a training-mode batch norm has an exact
+     * gradient of zero, so its computed value is rounding noise (about 1e-8 of the other gradients) that
+     * differs between any two summation orders: such a gradient must only be that small on both sides.
+     */
+    private static void compareGradients(List<String> failures, Map<String, Variable> cpu, Map<String, Variable> gpu) {
+        double largest = 0;
+        for (Variable v : cpu.values()) {
+            largest = Math.max(largest, rms(v.grad().toFloatArray()));
+        }
+        for (String name : cpu.keySet()) {
+            Tensor c = cpu.get(name).grad();
+            Tensor g = gpu.get(name).grad();
+            double noise = 1e-5 * largest;
+            if (rms(c.toFloatArray()) < noise) {
+                if (!(rms(g.toFloatArray()) < noise)) {
+                    failures.add("grad " + name + ": zero on the CPU (rms below " + noise + ") but rms "
+                            + rms(g.toFloatArray()) + " on the GPU");
+                }
+            } else {
+                compare(failures, "grad " + name, c, g);
+            }
+        }
+    }
+
+    private static double rms(float[] v) {
+        double sq = 0;
+        for (float x : v) {
+            sq += (double) x * x;
+        }
+        return Math.sqrt(sq / Math.max(1, v.length));
+    }
+
     @Test
     void forwardAndBackwardMatchTheCpu() {
         java.util.Random r = new java.util.Random(11);
         List<String> failures = new ArrayList<>();
-        try (VNet cpuNet = net(Device.CPU, 5); VNet gpuNet = net(cuda, 99); MemoryScope scope = MemoryScope.open()) {
+        try (VNet cpuNet = net(Device.CPU, 5); VNet gpuNet = net(cuda, 5); MemoryScope scope = MemoryScope.open()) {
             copyState(cpuNet, gpuNet);
             Tensor x = image(new Rng(7), Device.CPU);
             Tensor y = Tensor.ofBytes(label(r), IMAGE[0], IMAGE[2], IMAGE[3], IMAGE[4]);
@@ -144,11 +178,7 @@ class CudaNetworkTest {
             compare(failures, "loss", lc.value().item(), lg.value().item());
             lc.backward();
             lg.backward();
-            Map<String, Variable> pc = cpuNet.namedParameters();
-            Map<String, Variable> pg = gpuNet.namedParameters();
-            for (String name : pc.keySet()) {
-                compare(failures, "grad " + name, pc.get(name).grad(), pg.get(name).grad());
-            }
+            compareGradients(failures, cpuNet.namedParameters(), gpuNet.namedParameters());
         }
         assertTrue(failures.isEmpty(), String.join("\n", failures));
     }
@@ -157,7 +187,7 @@ class CudaNetworkTest {
     void twentyDuciscIterationsMatchTheCpu() {
         DuciscConfig cfg = DuciscConfig.defaults();
         List<String> failures = new ArrayList<>();
-        try (VNet cs = net(Device.CPU, 21); VNet ct = net(Device.CPU, 23); VNet gs = net(cuda, 31); VNet gt = net(cuda, 33);
+        try (VNet cs = net(Device.CPU, 21); VNet ct = net(Device.CPU, 23); VNet gs = net(cuda, 21); VNet gt = net(cuda, 23);
              Sgd cpuSgd = new Sgd(cs.parameters(), cfg.lr(), cfg.momentum(), cfg.weightDecay());
              Sgd gpuSgd = new Sgd(gs.parameters(), cfg.lr(), cfg.momentum(), cfg.weightDecay())) {
             copyState(cs, gs);
