@@ -75,6 +75,7 @@ final class CudaDriver implements DeviceMemory, AutoCloseable {
      * before JCuda's natives are touched, whose own failure would be an UnsatisfiedLinkError naming
      * its JNI library rather than the missing driver.
      */
+    @SuppressWarnings("restricted")  // loading a library by name; the JVM runs with --enable-native-access
     static String driverMissingReason() {
         try {
             SymbolLookup.libraryLookup(DRIVER_LIBRARY, Arena.global());
@@ -228,7 +229,7 @@ final class CudaDriver implements DeviceMemory, AutoCloseable {
     }
 
     private static CUdeviceptr device(long address) {
-        return (CUdeviceptr) new CUdeviceptr().withByteOffset(address);
+        return new CUdeviceptr().withByteOffset(address);
     }
 
     /** Host memory as a JCuda pointer: off-heap segments by address, heap segments through their array. */

@@ -19,6 +19,7 @@ import java.nio.file.Path;
  * once, so they use the critical linker option (no thread-state transition); shape arrays go
  * through a small confined arena.
  */
+@SuppressWarnings("restricted")  // the point of this class; the JVM runs with --enable-native-access
 final class CudaKernels {
     private static final Linker LINKER = Linker.nativeLinker();
     static final Path LIBRARY = CudaLibrary.find().orElseThrow(() -> new UnsatisfiedLinkError(
