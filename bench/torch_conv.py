@@ -4,7 +4,9 @@
 Same shapes (batch 2, NCDHW with D innermost), two threads, median of several runs after warm-up.
 Prints 'RESULT shape direction median_ms GFLOP/s' lines, like ConvBench's summary.
 Usage: /usr/bin/python3 bench/torch_conv.py [shape ...]
+       TORCH_DEVICE=cuda python3 bench/torch_conv.py [shape ...]   (cuDNN, for bench/gpu/run.sh)
 """
+import os
 import statistics
 import sys
 import time
@@ -12,7 +14,11 @@ import time
 import torch
 import torch.nn.functional as F
 
-torch.set_num_threads(2)
+DEVICE = torch.device(os.environ.get("TORCH_DEVICE", "cpu"))
+if DEVICE.type == "cpu":
+    torch.set_num_threads(2)
+else:
+    torch.backends.cudnn.benchmark = True
 BATCH = 2
 # name: cin, cout, spatial (W, H, D), kernel, stride, padding, transposed (as in ConvBench.Shape)
 SHAPES = {
@@ -30,14 +36,21 @@ SHAPES = {
 DEFAULT = ["c1_16", "c16_16", "c32_32", "c64_64", "c128_128", "down16_32", "down32_64", "up32_16", "head16_2"]
 
 
+def sync():
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize()
+
+
 def timed(fn, seconds=2.0, min_runs=5):
     for _ in range(2):
         fn()
     times = []
     start = time.perf_counter()
     while len(times) < min_runs or time.perf_counter() - start < seconds:
+        sync()
         t0 = time.perf_counter()
         fn()
+        sync()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
 
@@ -47,17 +60,17 @@ def main(names):
     for name in names:
         cin, cout, spatial, k, s, p, transposed = SHAPES[name]
         ks, st, pd = [k] * 3, [s] * 3, [p] * 3
-        x = torch.randn(BATCH, cin, *spatial)
+        x = torch.randn(BATCH, cin, *spatial, device=DEVICE)
         if transposed:
-            w = torch.randn(cin, cout, *ks) * 0.1
+            w = torch.randn(cin, cout, *ks, device=DEVICE) * 0.1
             y = F.conv_transpose3d(x, w, None, s, p)
             # FLOPs of the convolution this one is the data gradient of: output y, input x.
             conv_out, conv_cin, conv_cout = spatial, cout, cin
         else:
-            w = torch.randn(cout, cin, *ks) * 0.1
+            w = torch.randn(cout, cin, *ks, device=DEVICE) * 0.1
             y = F.conv3d(x, w, None, s, p)
             conv_out, conv_cin, conv_cout = y.shape[2:], cin, cout
-        b = torch.randn(cout) * 0.1
+        b = torch.randn(cout, device=DEVICE) * 0.1
         gy = torch.randn_like(y)
         flops = 2.0 * BATCH * conv_cout * conv_out[0] * conv_out[1] * conv_out[2] * conv_cin * k ** 3
 

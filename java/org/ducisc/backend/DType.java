@@ -15,6 +15,14 @@ public enum DType {
         return byteSize;
     }
 
+    /** A value stored as uint8: truncated toward zero, saturated at 0 and 255 (NaN gives 0). */
+    public static byte toUint8(double v) {
+        if (!(v > 0)) {
+            return 0;
+        }
+        return (byte) (int) Math.min(255, v);
+    }
+
     @Override
     public String toString() {
         return name().toLowerCase(java.util.Locale.ROOT);

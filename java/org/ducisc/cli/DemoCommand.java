@@ -110,7 +110,7 @@ final class DemoCommand implements Runnable {
             long t0 = System.nanoTime();
             for (Trainer.Settings s : settings) {
                 if (seeds.size() > 1) {
-                    results.add(SeedSweep.run(dataset, s, seeds,
+                    results.add(SeedSweep.run(dataset, s, Device.CPU, seeds,
                             seed -> new TrainProgress(out, name(s.method()) + " seed " + seed, iterations)).last());
                 } else {
                     try (TrainProgress progress = new TrainProgress(out, name(s.method()), iterations)) {

@@ -1,5 +1,9 @@
 package org.ducisc.cli;
 
+import java.util.Locale;
+import org.ducisc.backend.Backends;
+import org.ducisc.backend.Device;
+
 /** Parsing of option values shared by the commands. */
 final class Options {
     private Options() {
@@ -23,5 +27,38 @@ final class Options {
             }
         }
         return size;
+    }
+
+    /**
+     * The device of --device NAME (auto, cpu, cuda, cuda:N) or the reference's --gpu N (= cuda:N), opened
+     * and checked; an unusable one is an error naming the option and the reason in one line.
+     */
+    static Backends.Selection selectDevice(String device, Integer gpu) {
+        String name = device;
+        String option = "--device " + device;
+        if (gpu != null) {
+            name = "cuda:" + gpu;
+            option = "--gpu " + gpu;
+            boolean auto = device.trim().toLowerCase(Locale.ROOT).equals("auto");
+            if (!auto && !parseDevice(option, device).equals(Device.cuda(gpu))) {
+                throw new IllegalArgumentException("--device " + device + " and --gpu " + gpu + " name different devices");
+            }
+        }
+        if (!name.trim().toLowerCase(Locale.ROOT).equals("auto")) {
+            parseDevice(option, name);
+        }
+        try {
+            return Backends.select(name);
+        } catch (IllegalStateException e) {
+            throw new IllegalArgumentException(option + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Device parseDevice(String option, String name) {
+        try {
+            return Device.parse(name);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(option + ": unknown device (expected auto, cpu, cuda or cuda:N)", e);
+        }
     }
 }

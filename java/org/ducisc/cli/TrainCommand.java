@@ -3,6 +3,7 @@ package org.ducisc.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
+import org.ducisc.backend.Backends;
 import org.ducisc.data.Dataset;
 import org.ducisc.train.DuciscConfig;
 import org.ducisc.train.SeedSweep;
@@ -90,21 +91,17 @@ final class TrainCommand implements Runnable {
     @Option(names = "--val-list", paramLabel = "FILE", description = "Select best.safetensors on these cases instead of the test list (as the reference does).")
     Path valList;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu (the CUDA backend is not built yet).")
+    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N (default ${DEFAULT-VALUE}: CUDA when it works, else the CPU).")
     String device;
 
-    @Option(names = "--gpu", description = "Accepted for the reference's scripts; CPU is used until the CUDA backend exists.")
+    @Option(names = "--gpu", description = "The reference's spelling of --device cuda:N.")
     Integer gpu;
 
     @Override
     public void run() {
         PrintWriter out = spec.commandLine().getOut();
-        if (!device.toLowerCase(Locale.ROOT).equals("cpu")) {
-            throw new IllegalArgumentException("--device " + device + ": only cpu is available in this build");
-        }
-        if (gpu != null) {
-            out.println("ducisc: --gpu " + gpu + " ignored: this build runs on the CPU");
-        }
+        Backends.Selection selection = Options.selectDevice(device, gpu);
+        out.println("device: " + selection.description());
         DuciscConfig d = DuciscConfig.defaults();
         double threshold = fixedThreshold == null ? d.thresholdInit() : fixedThreshold;
         if (fixedThreshold != null && !(fixedThreshold > 0 && fixedThreshold < 1)) {
@@ -119,7 +116,7 @@ final class TrainCommand implements Runnable {
                     baseFilters, patch == null ? null : Options.parseSize("--patch", patch), !noPad, cfg, resume != null ? resume : runDir,
                     checkpointEvery, new Trainer.Validation(valStart, valEvery, valList), resume != null);
             if (seeds != null) {
-                SeedSweep.Outcome o = SeedSweep.run(dataset, settings, seeds,
+                SeedSweep.Outcome o = SeedSweep.run(dataset, settings, selection.device(), seeds,
                         seed -> new TrainProgress(out, "seed " + seed, maxIterations));
                 for (int i = 0; i < seeds.size(); i++) {
                     report(out, "seed " + seeds.get(i) + ", ", o.runs().get(i));
@@ -133,7 +130,7 @@ final class TrainCommand implements Runnable {
             }
             Trainer.Result result;
             try (TrainProgress progress = new TrainProgress(out, "train", maxIterations)) {
-                result = Trainer.run(dataset, settings, progress);
+                result = Trainer.run(dataset, settings, selection.device(), progress);
             }
             report(out, "", result);
         } catch (java.io.IOException e) {

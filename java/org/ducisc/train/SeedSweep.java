@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.LongFunction;
+import org.ducisc.backend.Device;
 import org.ducisc.data.Dataset;
 import org.ducisc.eval.CaseMetrics;
 import org.ducisc.eval.MetricSummary;
@@ -45,11 +46,11 @@ public final class SeedSweep {
         return out;
     }
 
-    public static Outcome run(Dataset dataset, Trainer.Settings base, List<Long> seeds,
+    public static Outcome run(Dataset dataset, Trainer.Settings base, Device device, List<Long> seeds,
                               LongFunction<Trainer.Listener> listeners) throws IOException, InterruptedException {
         List<Trainer.Result> runs = new ArrayList<>();
         for (Trainer.Settings s : settings(dataset, base, seeds)) {
-            runs.add(Trainer.run(dataset, s, listeners.apply(s.seed())));
+            runs.add(Trainer.run(dataset, s, device, listeners.apply(s.seed())));
         }
         List<CaseMetrics> last = new ArrayList<>();
         List<CaseMetrics> best = new ArrayList<>();

@@ -172,9 +172,15 @@ public final class Trainer {
     /**
      * Runs the training, or with {@code s.resume()} continues the run in {@code s.runDir()} from its
      * last saved state, exactly as if it had not been interrupted. At the end the last and the best
-     * checkpoints are evaluated on the test list (test_metrics.csv).
+     * checkpoints are evaluated on the test list (test_metrics.csv). Runs on the CPU.
      */
     public static Result run(Dataset dataset, Settings s, Listener listener) throws IOException, InterruptedException {
+        return run(dataset, s, Device.CPU, listener);
+    }
+
+    /** {@link #run(Dataset, Settings, Listener)} on {@code device}: batches are loaded on the host and copied there. */
+    public static Result run(Dataset dataset, Settings s, Device device, Listener listener)
+            throws IOException, InterruptedException {
         validate(dataset, s);
         Path dir = s.runDir();
         Map<String, String> config = configFields(dataset, s);
@@ -189,8 +195,8 @@ public final class Trainer {
         int[] patch = s.patchFor(dataset);
         SlidingWindow window = testWindow(dataset, patch);
         Path stateFile = dir.resolve(TrainState.FILE);
-        try (VNet student = new VNet(netConfig, Device.CPU, root.fork(), root.fork());
-             VNet teacher = new VNet(netConfig, Device.CPU, root.fork(), root.fork());
+        try (VNet student = new VNet(netConfig, device, root.fork(), root.fork());
+             VNet teacher = new VNet(netConfig, device, root.fork(), root.fork());
              Sgd sgd = new Sgd(student.parameters(), cfg.lr(), cfg.momentum(), cfg.weightDecay())) {
             VNet savedTeacher = semi ? teacher : null;
             TrainState.Progress progress = s.resume()
@@ -221,9 +227,11 @@ public final class Trainer {
                 long bestIteration = progress.bestIteration();
                 for (long it = start; it < s.maxIterations(); it++) {
                     DuciscStep.Losses losses;
-                    try (TrainBatch batch = loader.take()) {
-                        losses = semi ? semiStep(student, teacher, sgd, thresholds, batch, it, cfg, s.seed())
-                                : supervisedStep(student, sgd, batch);
+                    try (TrainBatch batch = loader.take();
+                         Tensor image = onDevice(batch.image(), device);
+                         Tensor label = onDevice(batch.label(), device)) {
+                        losses = semi ? semiStep(student, teacher, sgd, thresholds, batch, image, label, it, cfg, s.seed())
+                                : supervisedStep(student, sgd, batch, image, label);
                     }
                     if (Double.isFinite(losses.supervised())) {
                         nonFinite = 0;
@@ -284,7 +292,7 @@ public final class Trainer {
         MetricSummary lastTest = evaluate(student, dataset, test, window);
         MetricSummary bestTest = null;
         if (bestIteration >= 0) {
-            try (VNet net = Checkpoint.load(best, Device.CPU)) {
+            try (VNet net = Checkpoint.load(best, student.parameters().get(0).value().device())) {
                 bestTest = evaluate(net, dataset, test, window);
             }
         }
@@ -368,11 +376,16 @@ public final class Trainer {
         return new Augmentation(s.patchFor(dataset), Augmentation.forKind(dataset.kind()).rotFlip(), s.padding());
     }
 
+    /** The batch tensor itself on the CPU (its owner closes it), a device copy elsewhere; close either. */
+    private static Tensor onDevice(Tensor t, Device device) {
+        return device.equals(t.device()) ? t.slice(0, t.size(0)) : MemoryScope.unscoped(() -> t.to(device));
+    }
+
     private static DuciscStep.Losses semiStep(VNet student, VNet teacher, Sgd sgd, Thresholds thresholds,
-                                              TrainBatch batch, long it, DuciscConfig cfg, long seed) {
+                                              TrainBatch batch, Tensor image, Tensor label, long it,
+                                              DuciscConfig cfg, long seed) {
         int labeled = batch.labeledCases().size();
         int total = labeled + batch.unlabeledCases().size();
-        Tensor image = batch.image();
         try (Tensor lab = image.slice(0, labeled); Tensor unl = image.slice(labeled, total)) {
             // Fusion weights from a generator of their own per iteration, so a resumed run draws the same ones.
             Rng draws = new Rng(seed * 0x9E3779B97F4A7C15L + it);
@@ -380,15 +393,16 @@ public final class Trainer {
             for (int j = 0; j < labeled; j++) {
                 w[j] = cfg.fusionLow() + (cfg.fusionHigh() - cfg.fusionLow()) * draws.nextDouble();
             }
-            return DuciscStep.run(student, teacher, sgd, thresholds, new DuciscStep.Batch(lab, batch.label(), unl), w,
+            return DuciscStep.run(student, teacher, sgd, thresholds, new DuciscStep.Batch(lab, label, unl), w,
                     it, cfg);
         }
     }
 
-    private static DuciscStep.Losses supervisedStep(VNet student, Sgd sgd, TrainBatch batch) {
+    private static DuciscStep.Losses supervisedStep(VNet student, Sgd sgd, TrainBatch batch, Tensor image,
+                                                    Tensor label) {
         try (MemoryScope scope = MemoryScope.open()) {
-            Tensor lab = batch.image().slice(0, batch.labeledCases().size());
-            Variable sup = SegmentationLoss.supervised(student.forward(Variable.constant(lab)).outputs(), batch.label())
+            Tensor lab = image.slice(0, batch.labeledCases().size());
+            Variable sup = SegmentationLoss.supervised(student.forward(Variable.constant(lab)).outputs(), label)
                     .total();
             double v = sup.value().item();
             if (Double.isFinite(v)) {

@@ -29,7 +29,7 @@ final class CpuPointwise {
                 }
             });
         } else {
-            dst.asSlice(off, count).fill(toByte(value));
+            dst.asSlice(off, count).fill(DType.toUint8(value));
         }
     }
 
@@ -67,17 +67,10 @@ final class CpuPointwise {
                 if (from == DType.UINT8) {
                     dst.setAtIndex(JAVA_FLOAT, dstOff + i, Byte.toUnsignedInt(src.get(JAVA_BYTE, srcOff + i)));
                 } else {
-                    dst.set(JAVA_BYTE, dstOff + i, toByte(src.getAtIndex(JAVA_FLOAT, srcOff + i)));
+                    dst.set(JAVA_BYTE, dstOff + i, DType.toUint8(src.getAtIndex(JAVA_FLOAT, srcOff + i)));
                 }
             }
         });
-    }
-
-    private static byte toByte(double v) {
-        if (!(v > 0)) {
-            return 0;
-        }
-        return (byte) (int) Math.min(255, v);
     }
 
     static void unary(UnaryOp op, MemorySegment x, long xOff, MemorySegment y, long yOff, long n, float a,
