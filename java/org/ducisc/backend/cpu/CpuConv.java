@@ -589,23 +589,29 @@ final class CpuConv {
     private static void channelsLastSlice(MemorySegment x, long xBase, int cin, int[] in, int[] pad, int id, int wp,
                                           float[] xt, int at) {
         int plane = (in[1] + 2 * pad[1]) * wp;
-        Arrays.fill(xt, at, at + plane * cin, 0f);
         if (id < 0 || id >= in[0]) {
+            Arrays.fill(xt, at, at + plane * cin, 0f);
             return;
         }
-        float[] rows = SCRATCH.get().b(cin * in[2]);
+        int inPlane = in[1] * in[2];
+        float[] src = SCRATCH.get().b(cin * inPlane);
+        for (int ci = 0; ci < cin; ci++) {
+            MemorySegment.copy(x, JAVA_FLOAT, (xBase + ((long) ci * in[0] + id) * inPlane) * 4, src, ci * inPlane,
+                    inPlane);
+        }
+        Arrays.fill(xt, at, at + pad[1] * wp * cin, 0f);
         for (int ih = 0; ih < in[1]; ih++) {
-            for (int ci = 0; ci < cin; ci++) {
-                long from = xBase + (((long) ci * in[0] + id) * in[1] + ih) * in[2];
-                MemorySegment.copy(x, JAVA_FLOAT, from * 4, rows, ci * in[2], in[2]);
-            }
-            int o = at + ((ih + pad[1]) * wp + pad[2]) * cin;
+            int o = at + (ih + pad[1]) * wp * cin;
+            Arrays.fill(xt, o, o + pad[2] * cin, 0f);
+            o += pad[2] * cin;
             for (int iw = 0; iw < in[2]; iw++) {
-                for (int ci = 0; ci < cin; ci++) {
-                    xt[o + iw * cin + ci] = rows[ci * in[2] + iw];
+                for (int ci = 0, from = ih * in[2] + iw; ci < cin; ci++, from += inPlane) {
+                    xt[o++] = src[from];
                 }
             }
+            Arrays.fill(xt, o, at + (ih + pad[1] + 1) * wp * cin, 0f);
         }
+        Arrays.fill(xt, at + (in[1] + pad[1]) * wp * cin, at + plane * cin, 0f);
     }
 
     /**
@@ -615,19 +621,19 @@ final class CpuConv {
     private static void packGySlice(MemorySegment gy, long gyBase, int cout, int outD, int positions, int block,
                                     int od, float[] gyp, int at) {
         final int cb = CpuConvGemm.CB;
-        float[] row = SCRATCH.get().b(positions);
+        float[] rows = SCRATCH.get().b(cb * positions);
         for (int j = 0; j < cb; j++) {
             int co = block * cb + j;
-            if (co >= cout) {
-                for (int p = 0; p < positions; p++) {
-                    gyp[at + p * cb + j] = 0f;
-                }
-                continue;
+            if (co < cout) {
+                MemorySegment.copy(gy, JAVA_FLOAT, (gyBase + ((long) co * outD + od) * positions) * 4, rows,
+                        j * positions, positions);
+            } else {
+                Arrays.fill(rows, j * positions, (j + 1) * positions, 0f);
             }
-            MemorySegment.copy(gy, JAVA_FLOAT, (gyBase + ((long) co * outD + od) * positions) * 4, row, 0,
-                    positions);
-            for (int p = 0; p < positions; p++) {
-                gyp[at + p * cb + j] = row[p];
+        }
+        for (int p = 0, o = at; p < positions; p++) {
+            for (int j = 0, from = p; j < cb; j++, from += positions) {
+                gyp[o++] = rows[from];
             }
         }
     }
