@@ -551,18 +551,20 @@ final class CpuConv {
                 int tasks = Math.min(units, maxTasks);
                 Parallel.forEach(tasks, t -> {
                     int at = t * partial;
+                    // Zeroed and always added to: a weight-gradient-only run then never takes the
+                    // microkernel's write branch, whose first use would recompile it mid-run.
+                    Arrays.fill(parts, at, at + partial, 0f);
                     for (int u = t * units / tasks; u < (t + 1) * units / tasks; u++) {
                         int s = u / bands;
                         int p0 = u % bands * bandRows * out[2];
                         int len = Math.min(positions, p0 + bandRows * out[2]) - p0;
-                        boolean add = u > t * units / tasks;
                         for (int b = 0; b < coBlocks; b++) {
                             int aOff = ((b * chunk + s) * positions + p0) * cb;
                             for (int shift = 0; shift < shifts; shift++) {
                                 int bOff = (s * st[0] + shift / k[1]) * slicePlane + shift % k[1] * wp * cin;
                                 for (int c = 0; c < colBlocks; c++) {
                                     CpuConvGemm.block(gyp, aOff, xt, bOff + c * bw, rowOff, p0, len, parts,
-                                            at + ((b * shifts + shift) * colBlocks + c) * tile, bw, add);
+                                            at + ((b * shifts + shift) * colBlocks + c) * tile, bw, true);
                                 }
                             }
                         }
