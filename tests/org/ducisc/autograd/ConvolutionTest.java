@@ -2,9 +2,11 @@ package org.ducisc.autograd;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import org.ducisc.tensor.Convolutions;
 import org.ducisc.tensor.MemoryScope;
+import org.ducisc.tensor.Rng;
 import org.ducisc.tensor.Tensor;
 import org.ducisc.testing.OpCheck;
 import org.junit.jupiter.api.Test;
@@ -218,6 +220,101 @@ class ConvolutionTest {
         checkTransposed("3x3x3 s1 p1", geo(1, 3, 5, t(4, 5, 6), t(3, 3, 3), t(1, 1, 1), t(1, 1, 1)), true);
         checkTransposed("k3x2x2 s2x1x2 p1x0x1", geo(2, 3, 4, t(3, 4, 5), t(3, 2, 2), t(2, 1, 2), t(1, 0, 1)),
                 false);
+    }
+
+    /** Plain double weight gradient: gw[co][ci][k] = sum over n, o of gy[n][co][o] * x[n][ci][o*s - p + k]. */
+    static double[] refWeightGrad(Geo g, double[] x, double[] gy) {
+        int[] out = g.out();
+        int[] in = g.in;
+        int kvol = g.k[0] * g.k[1] * g.k[2];
+        double[] gw = new double[g.cout * g.cin * kvol];
+        for (int n = 0; n < g.n; n++) {
+            for (int co = 0; co < g.cout; co++) {
+                for (int od = 0; od < out[0]; od++) {
+                    for (int oh = 0; oh < out[1]; oh++) {
+                        for (int ow = 0; ow < out[2]; ow++) {
+                            double gv = gy[(((n * g.cout + co) * out[0] + od) * out[1] + oh) * out[2] + ow];
+                            for (int ci = 0; ci < g.cin; ci++) {
+                                for (int kd = 0; kd < g.k[0]; kd++) {
+                                    int id = od * g.s[0] - g.p[0] + kd;
+                                    for (int kh = 0; kh < g.k[1]; kh++) {
+                                        int ih = oh * g.s[1] - g.p[1] + kh;
+                                        for (int kw = 0; kw < g.k[2]; kw++) {
+                                            int iw = ow * g.s[2] - g.p[2] + kw;
+                                            if (id < 0 || id >= in[0] || ih < 0 || ih >= in[1] || iw < 0
+                                                    || iw >= in[2]) {
+                                                continue;
+                                            }
+                                            gw[(((co * g.cin + ci) * g.k[0] + kd) * g.k[1] + kh) * g.k[2] + kw] +=
+                                                    gv * x[(((n * g.cin + ci) * in[0] + id) * in[1] + ih) * in[2]
+                                                            + iw];
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return gw;
+    }
+
+    /**
+     * Every element of the weight gradient (written, then accumulated onto a prior value) against
+     * the double reference: OpCheck's finite differences sample only some weights.
+     */
+    private static void checkWeightGradient(String name, Geo g) {
+        long seed = System.nanoTime();
+        Rng rng = new Rng(seed);
+        int[] out = g.out();
+        double[] x = new double[g.n * g.cin * g.in[0] * g.in[1] * g.in[2]];
+        double[] gy = new double[g.n * g.cout * out[0] * out[1] * out[2]];
+        double[] prior = new double[g.cout * g.cin * g.k[0] * g.k[1] * g.k[2]];
+        for (double[] a : new double[][] {x, gy, prior}) {
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) rng.nextGaussian();
+            }
+        }
+        double[] ref = refWeightGrad(g, x, gy);
+        double rms = 0;
+        for (double v : ref) {
+            rms += v * v / ref.length;
+        }
+        double scale = Math.sqrt(rms);
+        try (MemoryScope scope = MemoryScope.open()) {
+            Tensor xt = Tensor.of(OpCheck.toFloats(x), g.xShape());
+            Tensor gyt = Tensor.of(OpCheck.toFloats(gy), g.n, g.cout, out[0], out[1], out[2]);
+            float[] written = Convolutions.conv3dBackwardWeight(xt, gyt, g.wShape(), g.s, g.p).toFloatArray();
+            Tensor acc = Tensor.of(OpCheck.toFloats(prior), g.wShape());
+            Convolutions.conv3dBackwardWeight(xt, gyt, acc, true, g.s, g.p);
+            float[] accumulated = acc.toFloatArray();
+            for (int i = 0; i < ref.length; i++) {
+                if (!(Math.abs(written[i] - ref[i]) <= 1e-5 * (Math.abs(ref[i]) + scale))
+                        || !(Math.abs(accumulated[i] - prior[i] - ref[i]) <= 1e-5 * (Math.abs(ref[i]) + scale) + 1e-6)) {
+                    fail(name + " (seed " + seed + "): weight gradient element " + i + ": written " + written[i] + ", accumulated "
+                            + accumulated[i] + " onto " + prior[i] + ", reference " + ref[i]);
+                }
+            }
+        }
+    }
+
+    /**
+     * Weight gradients whose rows (kw, ci) fill the vector lanes of the forward microkernel (the
+     * channels-last path) with tails: dropped columns, a partial block of output channels, bands of
+     * output rows with a short last band, strides.
+     */
+    @Test
+    void weightGradientEveryElement() {
+        checkWeightGradient("13->11 3x3x3 p1, two bands", geo(2, 13, 11, t(3, 30, 21), t(3, 3, 3), t(1, 1, 1),
+                t(1, 1, 1)));
+        checkWeightGradient("16->9 3x3x3 s2 p1", geo(1, 16, 9, t(5, 9, 11), t(3, 3, 3), t(2, 2, 2), t(1, 1, 1)));
+        checkWeightGradient("24->5 2x2x2 s2", geo(2, 24, 5, t(4, 6, 10), t(2, 2, 2), t(2, 2, 2), t(0, 0, 0)));
+        checkWeightGradient("32->17 k3x2x3 s1 p2x0x1", geo(1, 32, 17, t(3, 4, 5), t(3, 2, 3), t(1, 1, 1),
+                t(2, 0, 1)));
+        // The dot-product path: rows too short for the lanes.
+        checkWeightGradient("3->5 3x3x3 p1", geo(2, 3, 5, t(4, 5, 7), t(3, 3, 3), t(1, 1, 1), t(1, 1, 1)));
+        checkWeightGradient("4->6 2x2x2 s2", geo(1, 4, 6, t(6, 4, 10), t(2, 2, 2), t(2, 2, 2), t(0, 0, 0)));
     }
 
     @Test

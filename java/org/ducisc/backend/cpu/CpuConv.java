@@ -17,10 +17,12 @@ import org.ducisc.backend.DType;
  *       columns per row are wasted work that keeps every load contiguous. Backward-data with stride
  *       1 is the same kernel on padded gy with flipped, transposed weights.</li>
  *   <li>any other geometry: im2col of one output slice, GEMM, and for backward-data GEMM then col2im.</li>
- *   <li>backward-weight: dot products of gy rows with the same input rows, in vector accumulators.</li>
+ *   <li>backward-weight: where the kernel rows (kw, ci) fill the vector lanes, the forward microkernel
+ *       over a channels-last copy of the input, gy being the broadcast operand; otherwise dot products
+ *       of gy rows with the same input rows, in vector accumulators.</li>
  * </ul>
- * Each output element is computed by one task in an order fixed by the sizes, so results do not
- * depend on the thread count or on which thread ran a task.
+ * Each output element (or partial sum, added in a fixed order) is computed by one task in an order
+ * fixed by the sizes, so results do not depend on the thread count or on which thread ran a task.
  */
 final class CpuConv {
     /** Output depth slices per forward task: their padded input is copied once per task. */
@@ -86,7 +88,9 @@ final class CpuConv {
                                long gwOff, ConvGeometry g, boolean accumulate) {
         int rows = g.inChannels() * (int) g.kernelVolume();
         double[] sums = new double[g.outChannels() * rows];
-        if (unitStride(g)) {
+        if (channelsLastPays(g)) {
+            backwardWeightChannelsLast(x, xOff, gy, gyOff, g, sums);
+        } else if (unitStride(g)) {
             backwardWeightStride1(x, xOff, gy, gyOff, g, sums);
         } else {
             backwardWeightIm2col(x, xOff, gy, gyOff, g, sums);
@@ -438,6 +442,200 @@ final class CpuConv {
                     }
                 });
                 accumulateWeight(wc, count, cin, cout, kvol, sums);
+            }
+        }
+    }
+
+    // ---- backward-weight as the forward microkernel over a channels-last input ----
+
+    /** Output positions per microkernel run of the channels-last weight gradient (whole rows, at least one). */
+    private static final int WEIGHT_BAND = 512;
+    /** Tasks, at most, per chunk of the channels-last weight gradient: each has its own partial sums. */
+    private static final int WEIGHT_TASKS = 8;
+
+    /**
+     * Whether the (kw, ci) columns of a kernel row fill the microkernel's BW lanes well enough for
+     * {@link #backwardWeightChannelsLast}; otherwise the dot-product path wastes less.
+     */
+    private static boolean channelsLastPays(ConvGeometry g) {
+        int cols = g.kernel()[2] * g.inChannels();
+        return CpuConvGemm.roundUp(cols, CpuConvGemm.BW) * 4 <= cols * 5;
+    }
+
+    /**
+     * The weight gradient as a GEMM in the forward microkernel ({@link CpuConvGemm#block}). The input
+     * is copied zero-padded and channels-last, xt[slice][h][w][ci], so that for one output position
+     * and one (kd, kh) the inputs of every (kw, ci) are k[2]*cin consecutive floats:
+     * gw[co][kd, kh, kw, ci] = sum over positions p of gy[co][p] * xt[row(p) + shift(kd, kh) + (kw, ci)].
+     * gy, packed by blocks of CB channels, is the broadcast operand, the positions are the reduction,
+     * and BW consecutive (kw, ci) columns are the vector lanes; columns past k[2]*cin read the next
+     * position's inputs and are dropped. A unit of work is a band of output rows of one depth slice,
+     * small enough that its inputs stay in L2 while every output is computed over it; each of a few
+     * tasks (their number fixed by the sizes) runs a contiguous range of units into its own float
+     * partial sums, and the partials are added into the double sums in task order, so the result does
+     * not depend on the threads.
+     */
+    private static void backwardWeightChannelsLast(MemorySegment x, long xOff, MemorySegment gy, long gyOff,
+                                                   ConvGeometry g, double[] sums) {
+        final int cb = CpuConvGemm.CB;
+        final int bw = CpuConvGemm.BW;
+        int[] in = g.in();
+        int[] k = g.kernel();
+        int[] st = g.stride();
+        int[] pad = g.padding();
+        int[] out = g.out();
+        int cin = g.inChannels();
+        int cout = g.outChannels();
+        int kvol = (int) g.kernelVolume();
+        int wp = in[2] + 2 * pad[2];
+        int plane = (in[1] + 2 * pad[1]) * wp;
+        int slicePlane = plane * cin;
+        int positions = out[1] * out[2];
+        int cols = k[2] * cin;
+        int colBlocks = (cols + bw - 1) / bw;
+        int coBlocks = CpuConvGemm.blocks(cout);
+        int shifts = k[0] * k[1];
+        int bandRows = Math.max(1, Math.min(out[1], WEIGHT_BAND / out[2]));
+        int bands = (out[1] + bandRows - 1) / bandRows;
+        int tile = cb * bw;
+        int partial = coBlocks * shifts * colBlocks * tile;
+        // Where each partial element goes in sums, or -1 for a dropped column or channel.
+        int[] to = new int[partial];
+        for (int b = 0; b < coBlocks; b++) {
+            for (int shift = 0; shift < shifts; shift++) {
+                for (int c = 0; c < colBlocks; c++) {
+                    for (int j = 0; j < cb; j++) {
+                        for (int q = 0; q < bw; q++) {
+                            int co = b * cb + j;
+                            int col = c * bw + q;
+                            to[((b * shifts + shift) * colBlocks + c) * tile + j * bw + q] = co < cout && col < cols
+                                    ? co * cin * kvol + col % cin * kvol + shift * k[2] + col / cin : -1;
+                        }
+                    }
+                }
+            }
+        }
+        // Partial sums take at most a quarter of the chunk budget (many channels, few positions).
+        int maxTasks = (int) Math.max(1, Math.min(WEIGHT_TASKS, CHUNK_FLOATS / 4 / partial));
+        long perSlice = (long) st[0] * slicePlane + (long) coBlocks * cb * positions;
+        int chunk = (int) Math.max(1, Math.min(out[0], CHUNK_FLOATS / perSlice));
+        float[] xt = new float[((chunk - 1) * st[0] + k[0]) * slicePlane + bw];
+        float[] gyp = new float[coBlocks * chunk * positions * cb];
+        float[] parts = new float[maxTasks * partial];
+        int[] rowOff = new int[positions];
+        for (int oh = 0; oh < out[1]; oh++) {
+            for (int ow = 0; ow < out[2]; ow++) {
+                rowOff[oh * out[2] + ow] = (oh * st[1] * wp + ow * st[2]) * cin;
+            }
+        }
+        for (int n = 0; n < g.batch(); n++) {
+            long xBase = xOff + n * cin * g.inVolume();
+            long gyBase = gyOff + n * cout * g.outVolume();
+            for (int d0 = 0; d0 < out[0]; d0 += chunk) {
+                int first = d0;
+                int count = Math.min(chunk, out[0] - d0);
+                int inSlices = (count - 1) * st[0] + k[0];
+                Parallel.forEach(inSlices + coBlocks * count, t -> {
+                    if (t < inSlices) {
+                        channelsLastSlice(x, xBase, cin, in, pad, first * st[0] - pad[0] + t, wp, xt,
+                                t * slicePlane);
+                    } else {
+                        int b = (t - inSlices) / count;
+                        int s = (t - inSlices) % count;
+                        packGySlice(gy, gyBase, cout, out[0], positions, b, first + s, gyp,
+                                (b * chunk + s) * positions * cb);
+                    }
+                });
+                // Units (depth slice, band of rows), split into contiguous runs, one per task.
+                int units = count * bands;
+                int tasks = Math.min(units, maxTasks);
+                Parallel.forEach(tasks, t -> {
+                    int at = t * partial;
+                    // Zeroed and always added to: a weight-gradient-only run then never takes the
+                    // microkernel's write branch, whose first use would recompile it mid-run.
+                    Arrays.fill(parts, at, at + partial, 0f);
+                    for (int u = t * units / tasks; u < (t + 1) * units / tasks; u++) {
+                        int s = u / bands;
+                        int p0 = u % bands * bandRows * out[2];
+                        int len = Math.min(positions, p0 + bandRows * out[2]) - p0;
+                        for (int b = 0; b < coBlocks; b++) {
+                            int aOff = ((b * chunk + s) * positions + p0) * cb;
+                            for (int shift = 0; shift < shifts; shift++) {
+                                int bOff = (s * st[0] + shift / k[1]) * slicePlane + shift % k[1] * wp * cin;
+                                for (int c = 0; c < colBlocks; c++) {
+                                    CpuConvGemm.block(gyp, aOff, xt, bOff + c * bw, rowOff, p0, len, parts,
+                                            at + ((b * shifts + shift) * colBlocks + c) * tile, bw, true);
+                                }
+                            }
+                        }
+                    }
+                });
+                int blockSize = shifts * colBlocks * tile;
+                Parallel.forEach(coBlocks, b -> {
+                    for (int t = 0; t < tasks; t++) {
+                        for (int i = b * blockSize; i < (b + 1) * blockSize; i++) {
+                            if (to[i] >= 0) {
+                                sums[to[i]] += parts[t * partial + i];
+                            }
+                        }
+                    }
+                });
+            }
+        }
+    }
+
+    /**
+     * xt[at + ((ih + pad)*wp + iw + pad)*cin + ci] = x[ci][id][ih][iw] for one padded input slice id
+     * (all zeros outside the input), zero-padded.
+     */
+    private static void channelsLastSlice(MemorySegment x, long xBase, int cin, int[] in, int[] pad, int id, int wp,
+                                          float[] xt, int at) {
+        int plane = (in[1] + 2 * pad[1]) * wp;
+        if (id < 0 || id >= in[0]) {
+            Arrays.fill(xt, at, at + plane * cin, 0f);
+            return;
+        }
+        int inPlane = in[1] * in[2];
+        float[] src = SCRATCH.get().b(cin * inPlane);
+        for (int ci = 0; ci < cin; ci++) {
+            MemorySegment.copy(x, JAVA_FLOAT, (xBase + ((long) ci * in[0] + id) * inPlane) * 4, src, ci * inPlane,
+                    inPlane);
+        }
+        Arrays.fill(xt, at, at + pad[1] * wp * cin, 0f);
+        for (int ih = 0; ih < in[1]; ih++) {
+            int o = at + (ih + pad[1]) * wp * cin;
+            Arrays.fill(xt, o, o + pad[2] * cin, 0f);
+            o += pad[2] * cin;
+            for (int iw = 0; iw < in[2]; iw++) {
+                for (int ci = 0, from = ih * in[2] + iw; ci < cin; ci++, from += inPlane) {
+                    xt[o++] = src[from];
+                }
+            }
+            Arrays.fill(xt, o, at + (ih + pad[1] + 1) * wp * cin, 0f);
+        }
+        Arrays.fill(xt, at + (in[1] + pad[1]) * wp * cin, at + plane * cin, 0f);
+    }
+
+    /**
+     * gyp[at + p*CB + j] = gy[block*CB + j][od][p] over the positions p of one output slice, zero for
+     * channels past cout: the broadcast operand of {@link CpuConvGemm#block}.
+     */
+    private static void packGySlice(MemorySegment gy, long gyBase, int cout, int outD, int positions, int block,
+                                    int od, float[] gyp, int at) {
+        final int cb = CpuConvGemm.CB;
+        float[] rows = SCRATCH.get().b(cb * positions);
+        for (int j = 0; j < cb; j++) {
+            int co = block * cb + j;
+            if (co < cout) {
+                MemorySegment.copy(gy, JAVA_FLOAT, (gyBase + ((long) co * outD + od) * positions) * 4, rows,
+                        j * positions, positions);
+            } else {
+                Arrays.fill(rows, j * positions, (j + 1) * positions, 0f);
+            }
+        }
+        for (int p = 0, o = at; p < positions; p++) {
+            for (int j = 0, from = p; j < cb; j++, from += positions) {
+                gyp[o++] = rows[from];
             }
         }
     }
