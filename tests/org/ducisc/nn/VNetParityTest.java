@@ -125,15 +125,7 @@ class VNetParityTest {
              VNet net = new VNet(new VNet.Config(1, 2, 16, false, true), Device.CPU, new Rng(1), new Rng(2));
              MemoryScope scope = MemoryScope.open()) {
             assertEquals(9_449_320, net.parameterCount());
-            StateDict state = net.stateDict();
-            for (String name : state.names()) {
-                if (state.isCounter(name)) {
-                    continue;
-                }
-                Tensor t = state.tensor(name);
-                t.copyFrom(Tensor.of(DeterministicWeights.values(name, t.shape(), DeterministicWeights.kindOf(name)),
-                        t.shape()));
-            }
+            DeterministicWeights.fill(net);
             Map<String, Double> pytorchError = parseTolerances(st.metadata().get("float32_max_abs_diff"));
             Tensor input = st.tensor("input");
             List<String> failures = new ArrayList<>();

@@ -2,6 +2,9 @@ package org.ducisc.testing;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import org.ducisc.nn.StateDict;
+import org.ducisc.nn.VNet;
+import org.ducisc.tensor.Tensor;
 
 /**
  * The weights of tests/fixtures/vnet_f16.safetensors, computed bit-exactly as
@@ -71,6 +74,20 @@ public final class DeterministicWeights {
             out[i] = value(name, i, kind, fanIn);
         }
         return out;
+    }
+
+    /** Sets every weight and running statistic of {@code net} by the formula (num_batches_tracked stays as it is). */
+    public static void fill(VNet net) {
+        StateDict state = net.stateDict();
+        for (String name : state.names()) {
+            if (state.isCounter(name)) {
+                continue;
+            }
+            Tensor t = state.tensor(name);
+            try (Tensor v = Tensor.of(t.device(), values(name, t.shape(), kindOf(name)), t.shape())) {
+                t.copyFrom(v);
+            }
+        }
     }
 
     /**

@@ -1,0 +1,260 @@
+package org.ducisc.eval;
+
+import java.util.Arrays;
+import org.ducisc.autograd.GradMode;
+import org.ducisc.autograd.Variable;
+import org.ducisc.backend.Device;
+import org.ducisc.data.Volume;
+import org.ducisc.nn.VNet;
+import org.ducisc.tensor.Channels;
+import org.ducisc.tensor.MemoryScope;
+import org.ducisc.tensor.Tensor;
+
+/**
+ * Sliding-window inference of the reference (method page, section 4; UA-MT's {@code test_single_case}):
+ * <ol>
+ *   <li>every axis shorter than the patch is zero-padded to the patch size, {@code pad // 2} voxels before
+ *       and the rest after;</li>
+ *   <li>per axis there are {@code ceil((size - patch) / stride) + 1} windows, window k starting at
+ *       {@code min(stride * k, size - patch)} (the last one flush with the end);</li>
+ *   <li>each window goes through the network in eval mode; the softmax foreground probability of its
+ *       full-resolution output is averaged over all windows covering a voxel;</li>
+ *   <li>the padding is cropped off; the label is {@code probability > 0.5}.</li>
+ * </ol>
+ * Windows are sent through the network {@link #windowBatch()} at a time (one forward pass of batch size
+ * N); the result does not depend on N, since eval-mode batch norm treats samples independently.
+ */
+public final class SlidingWindow {
+    /**
+     * Windows per forward pass unless told otherwise. Two LA windows (112x112x80) of the 16-filter
+     * network hold about 1.5 GB of activations; more gains little on a CPU, where one window already
+     * fills every core.
+     */
+    public static final int DEFAULT_WINDOW_BATCH = 2;
+
+    private final int[] patch;
+    private final int strideXY;
+    private final int strideZ;
+    private final int windowBatch;
+
+    public SlidingWindow(int[] patch, int strideXY, int strideZ) {
+        this(patch, strideXY, strideZ, DEFAULT_WINDOW_BATCH);
+    }
+
+    /**
+     * @param patch       window size (W, H, D); the network must accept it (multiples of 16 for the V-Net)
+     * @param strideXY    step between windows along W and H, 1..patch side
+     * @param strideZ     step along D, 1..patch side
+     * @param windowBatch windows per forward pass, >= 1
+     */
+    public SlidingWindow(int[] patch, int strideXY, int strideZ, int windowBatch) {
+        if (patch == null || patch.length != 3 || patch[0] < 1 || patch[1] < 1 || patch[2] < 1) {
+            throw new IllegalArgumentException("sliding window: patch must be three positive sizes W,H,D, got "
+                    + Arrays.toString(patch));
+        }
+        // A stride larger than the patch would leave voxels that no window covers (the reference divides
+        // 0 by 0 there).
+        if (strideXY < 1 || strideXY > Math.min(patch[0], patch[1]) || strideZ < 1 || strideZ > patch[2]) {
+            throw new IllegalArgumentException("sliding window: strides must be between 1 and the patch side (patch "
+                    + patch[0] + "x" + patch[1] + "x" + patch[2] + "), got xy " + strideXY + " and z " + strideZ);
+        }
+        if (windowBatch < 1) {
+            throw new IllegalArgumentException("sliding window: window batch must be >= 1, got " + windowBatch);
+        }
+        this.patch = patch.clone();
+        this.strideXY = strideXY;
+        this.strideZ = strideZ;
+        this.windowBatch = windowBatch;
+    }
+
+    public int[] patch() {
+        return patch.clone();
+    }
+
+    public int strideXY() {
+        return strideXY;
+    }
+
+    public int strideZ() {
+        return strideZ;
+    }
+
+    public int windowBatch() {
+        return windowBatch;
+    }
+
+    /** Window starts along one axis of (padded) size {@code size}: min(stride*k, size - patch). */
+    static int[] starts(int size, int patchSide, int stride) {
+        int steps = Math.ceilDiv(size - patchSide, stride) + 1;
+        int[] s = new int[steps];
+        for (int k = 0; k < steps; k++) {
+            s[k] = Math.min(stride * k, size - patchSide);
+        }
+        return s;
+    }
+
+    /**
+     * The foreground probability (softmax channel 1 of the full-resolution output) of every voxel of
+     * {@code image}, averaged over the windows covering it. The network runs in eval mode without
+     * gradients; its previous train/eval mode is restored afterwards.
+     *
+     * @param image a float32 volume
+     * @return a float32 volume with the image's shape and geometry
+     */
+    public Volume foregroundProbability(VNet net, Volume image) {
+        if (image.isLabels()) {
+            throw new IllegalArgumentException("sliding window: the input is a uint8 label volume, not an image");
+        }
+        VNet.Config config = net.config();
+        if (config.inChannels() != 1) {
+            throw new IllegalArgumentException("sliding window: the network takes " + config.inChannels()
+                    + " input channels; only single-channel images are supported");
+        }
+        net.checkInput(new long[] {1, 1, patch[0], patch[1], patch[2]});
+        int[] size = image.shape();
+        int[] before = new int[3];
+        int[] padded = new int[3];
+        for (int a = 0; a < 3; a++) {
+            int pad = Math.max(patch[a] - size[a], 0);
+            before[a] = pad / 2;
+            padded[a] = size[a] + pad;
+        }
+        float[] source = padWithZeros(image.floats(), size, before, padded);
+        int[] xs = starts(padded[0], patch[0], strideXY);
+        int[] ys = starts(padded[1], patch[1], strideXY);
+        int[] zs = starts(padded[2], patch[2], strideZ);
+        float[] sum = new float[padded[0] * padded[1] * padded[2]];
+        int windows = xs.length * ys.length * zs.length;
+        int[][] corners = new int[windows][];
+        int w = 0;
+        for (int x : xs) {
+            for (int y : ys) {
+                for (int z : zs) {
+                    corners[w++] = new int[] {x, y, z};
+                }
+            }
+        }
+        Device device = net.parameters().get(0).value().device();
+        boolean wasTraining = net.isTraining();
+        net.eval();
+        try (GradMode noGrad = GradMode.disabled()) {
+            for (int first = 0; first < windows; first += windowBatch) {
+                int n = Math.min(windowBatch, windows - first);
+                int[][] batch = Arrays.copyOfRange(corners, first, first + n);
+                float[] foreground = forward(net, device, gather(source, padded, batch));
+                scatterAdd(foreground, batch, sum, padded);
+            }
+        } finally {
+            net.train(wasTraining);
+        }
+        return image.withFloats(average(sum, padded, before, size, coverage(padded[0], xs, patch[0]),
+                coverage(padded[1], ys, patch[1]), coverage(padded[2], zs, patch[2])));
+    }
+
+    /** Label map: 1 where the probability is above 0.5; with {@code largestComponent} only its largest 26-connected part. */
+    public static Volume threshold(Volume probability, boolean largestComponent) {
+        float[] p = probability.floats();
+        byte[] mask = new byte[p.length];
+        for (int i = 0; i < p.length; i++) {
+            mask[i] = p[i] > 0.5f ? (byte) 1 : (byte) 0;
+        }
+        if (largestComponent) {
+            mask = ConnectedComponents.largest(mask, probability.shape());
+        }
+        return probability.withLabels(mask);
+    }
+
+    /** The softmax foreground channel of the network's full-resolution output for n windows (N, W, H, D). */
+    private float[] forward(VNet net, Device device, float[] windows) {
+        int n = windows.length / (patch[0] * patch[1] * patch[2]);
+        try (MemoryScope scope = MemoryScope.open()) {
+            Tensor input = Tensor.of(device, windows, n, 1, patch[0], patch[1], patch[2]);
+            Tensor probability = Channels.softmax(net.forward(Variable.constant(input)).logits().value());
+            float[] all = probability.toFloatArray();
+            int voxels = patch[0] * patch[1] * patch[2];
+            int classes = all.length / (n * voxels);
+            float[] foreground = new float[n * voxels];
+            for (int b = 0; b < n; b++) {
+                System.arraycopy(all, (b * classes + 1) * voxels, foreground, b * voxels, voxels);
+            }
+            return foreground;
+        }
+    }
+
+    /** Copies the windows at {@code corners} out of the padded volume, one after another. */
+    private float[] gather(float[] source, int[] shape, int[][] corners) {
+        int voxels = patch[0] * patch[1] * patch[2];
+        float[] out = new float[corners.length * voxels];
+        int at = 0;
+        for (int[] c : corners) {
+            for (int x = 0; x < patch[0]; x++) {
+                for (int y = 0; y < patch[1]; y++) {
+                    System.arraycopy(source, ((c[0] + x) * shape[1] + c[1] + y) * shape[2] + c[2], out, at, patch[2]);
+                    at += patch[2];
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Adds each window's probabilities into the running sum at its place (float32, as the reference's score map). */
+    private void scatterAdd(float[] windows, int[][] corners, float[] sum, int[] shape) {
+        int at = 0;
+        for (int[] c : corners) {
+            for (int x = 0; x < patch[0]; x++) {
+                for (int y = 0; y < patch[1]; y++) {
+                    int row = ((c[0] + x) * shape[1] + c[1] + y) * shape[2] + c[2];
+                    for (int z = 0; z < patch[2]; z++) {
+                        sum[row + z] += windows[at++];
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * How many windows cover each position of one axis. The windows form a grid, so the number covering
+     * voxel (x, y, z) is the product of the three per-axis counts; no count volume is needed.
+     */
+    private static int[] coverage(int size, int[] starts, int patchSide) {
+        int[] count = new int[size];
+        for (int s : starts) {
+            for (int i = s; i < s + patchSide; i++) {
+                count[i]++;
+            }
+        }
+        return count;
+    }
+
+    /** sum / count over the unpadded region, in float32 as the reference divides. */
+    private static float[] average(float[] sum, int[] padded, int[] before, int[] size, int[] cx, int[] cy, int[] cz) {
+        float[] out = new float[size[0] * size[1] * size[2]];
+        int at = 0;
+        for (int x = 0; x < size[0]; x++) {
+            int px = x + before[0];
+            for (int y = 0; y < size[1]; y++) {
+                int py = y + before[1];
+                int row = (px * padded[1] + py) * padded[2] + before[2];
+                for (int z = 0; z < size[2]; z++) {
+                    out[at++] = sum[row + z] / (float) (cx[px] * cy[py] * cz[z + before[2]]);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The image zero-padded to {@code padded}, {@code before} voxels ahead on each axis; the image itself if no padding. */
+    private static float[] padWithZeros(float[] image, int[] size, int[] before, int[] padded) {
+        if (Arrays.equals(size, padded)) {
+            return image;
+        }
+        float[] out = new float[padded[0] * padded[1] * padded[2]];
+        for (int x = 0; x < size[0]; x++) {
+            for (int y = 0; y < size[1]; y++) {
+                System.arraycopy(image, (x * size[1] + y) * size[2], out,
+                        ((x + before[0]) * padded[1] + y + before[1]) * padded[2] + before[2], size[2]);
+            }
+        }
+        return out;
+    }
+}
