@@ -60,6 +60,11 @@ public final class Trainer {
     /** Receives every iteration's losses and thresholds (from the training thread). */
     public interface Listener {
         void iteration(long iteration, DuciscStep.Losses losses, Thresholds thresholds);
+
+        /** Asked after each iteration: true ends the run there, with its checkpoint written. */
+        default boolean stopRequested() {
+            return false;
+        }
     }
 
     private Trainer() {
@@ -137,8 +142,9 @@ public final class Trainer {
                 if (listener != null) {
                     listener.iteration(it, losses, thresholds);
                 }
+                boolean stop = listener != null && listener.stopRequested();
                 boolean periodic = s.checkpointEvery() > 0 && (it + 1) % s.checkpointEvery() == 0;
-                if (periodic || it + 1 == s.maxIterations()) {
+                if (periodic || stop || it + 1 == s.maxIterations()) {
                     Map<String, String> meta = metadata(dataset, s, it + 1);
                     Checkpoint.save(last, student, meta);
                     if (periodic) {
@@ -147,6 +153,10 @@ public final class Trainer {
                     csv.flush();
                     line(log, String.format(Locale.ROOT, "iteration %d: loss %.5f (sup %.5f), checkpoint %s", it + 1,
                             losses.logged(), losses.supervised(), last.getFileName()));
+                }
+                if (stop) {
+                    line(log, "stopped on request after iteration " + (it + 1));
+                    break;
                 }
             }
         }
