@@ -12,7 +12,7 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(name = "ducisc", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Semi-supervised 3D segmentation with DuCiSC on a from-scratch Java tensor engine.",
-        subcommands = {TrainCommand.class, PhantomCommand.class, PrepareLaCommand.class, ModelSummaryCommand.class, BenchCommand.class,
+        subcommands = {TrainCommand.class, TestCommand.class, PredictCommand.class, MetricsCommand.class, PhantomCommand.class, PrepareLaCommand.class, ModelSummaryCommand.class, BenchCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit code of a command that failed on its input or at run time. */
@@ -36,8 +36,7 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(main);
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
-            String message = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
-            err.println("ducisc: " + message);
+            err.println("ducisc: " + message(ex));
             if (parseResult.hasMatchedOption("--verbose")) {
                 ex.printStackTrace(err);
             }
@@ -53,6 +52,28 @@ public final class Main implements Runnable {
             return EXIT_USAGE;
         });
         return cl.execute(args);
+    }
+
+    /**
+     * One line for an error. The JDK's file-system exceptions carry only the path as their message, so
+     * the problem is added in words.
+     */
+    static String message(Throwable ex) {
+        if (ex instanceof java.nio.file.FileSystemException f) {
+            String problem = f.getReason() != null ? f.getReason() : switch (f) {
+                case java.nio.file.NoSuchFileException n -> "no such file or folder";
+                case java.nio.file.AccessDeniedException a -> "permission denied";
+                case java.nio.file.FileAlreadyExistsException a -> "already exists";
+                case java.nio.file.NotDirectoryException n -> "not a folder";
+                case java.nio.file.DirectoryNotEmptyException d -> "folder not empty";
+                default -> f.getClass().getSimpleName();
+            };
+            return f.getFile() + (f.getOtherFile() != null ? " -> " + f.getOtherFile() : "") + ": " + problem;
+        }
+        if (ex instanceof java.io.UncheckedIOException u && u.getCause() != null) {
+            return message(u.getCause());
+        }
+        return ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
     }
 
     private static java.util.List<String> commandPath(CommandLine cl) {

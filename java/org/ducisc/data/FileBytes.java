@@ -17,7 +17,7 @@ import java.util.zip.ZipException;
  * one-line error, gunzip with a size bound, and writes that go to a temporary file in the target's
  * directory and are renamed into place, so a failed write never leaves a partial output.
  */
-final class FileBytes {
+public final class FileBytes {
     /** Deflate cannot expand data by more than about 1032:1; a header that claims more is lying. */
     static final long MAX_GZIP_RATIO = 1100;
 
@@ -80,6 +80,11 @@ final class FileBytes {
             throw new VolumeFormatException(file, "corrupt gzip stream (" + e.getMessage() + ")");
         }
         return out;
+    }
+
+    /** Writes UTF-8 text atomically: a temporary sibling renamed over {@code target}. */
+    public static void writeText(Path target, String text) throws IOException {
+        writeAtomically(target, out -> out.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     }
 
     /** Writes through a stream into a temporary sibling, then renames it over {@code target}. */

@@ -1,0 +1,76 @@
+package org.ducisc.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.ducisc.backend.Device;
+import org.ducisc.data.DatasetKind;
+import org.ducisc.eval.SlidingWindow;
+import org.ducisc.nn.Checkpoint;
+import org.ducisc.nn.VNet;
+import picocli.CommandLine.Option;
+
+/** The sliding-window and device options that {@code test} and {@code predict} share. */
+final class InferenceOptions {
+    @Option(names = "--checkpoint", required = true, description = "Model weights (.safetensors, the reference's state-dict names).")
+    Path checkpoint;
+
+    @Option(names = "--patch", description = "Window W,H,D (default: the data set's training patch).")
+    String patch;
+
+    @Option(names = {"--stride-xy", "--stride_xy"}, description = "Window step along W and H (default: the data set's).")
+    Integer strideXY;
+
+    @Option(names = {"--stride-z", "--stride_z"}, description = "Window step along D (default: the data set's).")
+    Integer strideZ;
+
+    @Option(names = "--window-batch", defaultValue = "" + SlidingWindow.DEFAULT_WINDOW_BATCH,
+            description = "Windows per forward pass (default ${DEFAULT-VALUE}; lower it if memory is short).")
+    int windowBatch;
+
+    @Option(names = "--nms", description = "Keep only the largest 26-connected component of the prediction.")
+    boolean largestComponent;
+
+    @Option(names = "--gpu", description = "Accepted for the reference's scripts; CPU is used until the CUDA backend exists.")
+    Integer gpu;
+
+    /** The sliding window these options describe, with the data set's patch and strides as defaults. */
+    SlidingWindow window(DatasetKind kind) {
+        int[] p = patch == null ? kind.patch() : Options.parseSize("--patch", patch);
+        return new SlidingWindow(p, strideXY == null ? kind.strideXY() : strideXY,
+                strideZ == null ? kind.strideZ() : strideZ, windowBatch);
+    }
+
+    /** Says once that --gpu has no effect yet. */
+    void noteDevice(PrintWriter out) {
+        if (gpu != null) {
+            out.println("ducisc: --gpu " + gpu + " ignored: this build runs on the CPU");
+        }
+    }
+
+    /** Loads the checkpoint, naming the file in any error. */
+    VNet loadNetwork() throws IOException {
+        if (!Files.isRegularFile(checkpoint)) {
+            throw new IOException(checkpoint + ": checkpoint not found");
+        }
+        return Checkpoint.load(checkpoint, Device.CPU);
+    }
+
+    /**
+     * Makes sure {@code file} can be written before any long computation: its folder exists (created if
+     * need be) and accepts a new file, and it is not itself a folder. Nothing is left behind.
+     */
+    static void checkWritable(Path file) throws IOException {
+        Path abs = file.toAbsolutePath();
+        if (Files.isDirectory(abs)) {
+            throw new IOException(file + ": is a folder, expected a file name");
+        }
+        try {
+            Files.createDirectories(abs.getParent());
+            Files.delete(Files.createTempFile(abs.getParent(), ".ducisc-write-check", ".tmp"));
+        } catch (IOException e) {
+            throw new IOException(file + ": cannot write here (" + Main.message(e) + ")", e);
+        }
+    }
+}

@@ -1,0 +1,158 @@
+package org.ducisc.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import org.ducisc.data.DatasetKind;
+import org.ducisc.data.H5Volumes;
+import org.ducisc.data.Nifti;
+import org.ducisc.data.Volume;
+import org.ducisc.eval.SlidingWindow;
+import org.ducisc.nn.VNet;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code ducisc predict}: label maps (and probability maps) for new images. */
+@Command(name = "predict", mixinStandardHelpOptions = true,
+        description = {"Segments images with a checkpoint: sliding-window inference, label = foreground probability > 0.5.",
+            "INPUT is an .h5 case (its 'image'), a .nii / .nii.gz image, or a folder of them (also <case>/mri_norm2.h5"
+                + " sub-folders); OUTPUT is then a .nii.gz file, or a folder receiving <name>.nii.gz per input.",
+            "Outputs keep the input's geometry (a NIfTI input's affine and spacing; unit spacing for .h5)."})
+final class PredictCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    InferenceOptions inference;
+
+    @Option(names = "--input", required = true, description = "Image file (.h5, .nii, .nii.gz) or folder of them.")
+    Path input;
+
+    @Option(names = "--output", required = true, description = "Label map (.nii or .nii.gz, uint8), or a folder for a folder input.")
+    Path output;
+
+    @Option(names = "--probabilities", description = "Also write the foreground probability (float32): a .nii(.gz) file, or a folder"
+            + " receiving <name>_prob.nii.gz per input.")
+    Path probabilities;
+
+    @Option(names = {"--dataset-name", "--dataset_name"}, defaultValue = "LA",
+            description = "Data set whose patch and strides are the defaults (default ${DEFAULT-VALUE}).")
+    String datasetName;
+
+    @Option(names = "--z-score", description = "Normalise each image to zero mean and unit variance first (raw scans;"
+            + " the reference's h5 images are normalised already).")
+    boolean zScore;
+
+    /** One input and where its results go. */
+    private record Job(String name, Path image, Path labels, Path probabilities) {
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        inference.noteDevice(out);
+        SlidingWindow window = inference.window(DatasetKind.parse(datasetName));
+        List<Job> jobs = jobs();
+        try (VNet net = inference.loadNetwork()) {
+            for (Job job : jobs) {
+                InferenceOptions.checkWritable(job.labels());
+                if (job.probabilities() != null) {
+                    InferenceOptions.checkWritable(job.probabilities());
+                }
+            }
+            for (Job job : jobs) {
+                long t0 = System.nanoTime();
+                Volume image = read(job.image());
+                if (zScore) {
+                    float[] copy = image.floats().clone();
+                    if (!Volume.zScoreInPlace(copy)) {
+                        throw new IOException(job.image() + ": constant image, cannot be z-scored");
+                    }
+                    image = image.withFloats(copy);
+                }
+                Volume probability = window.foregroundProbability(net, image);
+                Volume labels = SlidingWindow.threshold(probability, inference.largestComponent);
+                Nifti.write(job.labels(), labels);
+                if (job.probabilities() != null) {
+                    Nifti.write(job.probabilities(), probability);
+                }
+                long foreground = 0;
+                for (byte b : labels.labels()) {
+                    foreground += b;
+                }
+                int[] s = image.shape();
+                out.printf("%s: %dx%dx%d, %d foreground voxels, %.1f s -> %s%n", job.name(), s[0], s[1], s[2], foreground,
+                        (System.nanoTime() - t0) / 1e9, job.labels());
+                out.flush();
+            }
+        }
+        return 0;
+    }
+
+    /** The inputs and their outputs; fails before any work if the input or the output names do not fit. */
+    private List<Job> jobs() throws IOException {
+        if (!Files.exists(input)) {
+            throw new IOException(input + ": input not found");
+        }
+        if (!Files.isDirectory(input)) {
+            requireNiftiName("--output", output);
+            if (probabilities != null) {
+                requireNiftiName("--probabilities", probabilities);
+            }
+            return List.of(new Job(stem(checkedImageName(input)), input, output, probabilities));
+        }
+        List<Job> jobs = new ArrayList<>();
+        try (Stream<Path> entries = Files.list(input)) {
+            for (Path p : entries.sorted().toList()) {
+                Path image = Files.isDirectory(p) ? p.resolve("mri_norm2.h5") : p;
+                String name = Files.isDirectory(p) ? p.getFileName().toString() : stem(p);
+                if (name == null || !Files.isRegularFile(image)) {
+                    continue;
+                }
+                jobs.add(new Job(name, image, output.resolve(name + ".nii.gz"),
+                        probabilities == null ? null : probabilities.resolve(name + "_prob.nii.gz")));
+            }
+        }
+        if (jobs.isEmpty()) {
+            throw new IOException(input + ": no .h5, .nii or .nii.gz images (nor <case>/mri_norm2.h5) in this folder");
+        }
+        return jobs;
+    }
+
+    private static Path checkedImageName(Path file) throws IOException {
+        if (stem(file) == null) {
+            throw new IOException(file + ": not an .h5, .nii or .nii.gz image");
+        }
+        return file;
+    }
+
+    private static void requireNiftiName(String option, Path file) {
+        String n = file.getFileName().toString();
+        if (!n.endsWith(".nii") && !n.endsWith(".nii.gz")) {
+            throw new IllegalArgumentException(option + " " + file + ": must end in .nii or .nii.gz (a folder only for a folder --input)");
+        }
+    }
+
+    /** The file name without its image extension, or null if it has none of .h5, .nii, .nii.gz. */
+    private static String stem(Path file) {
+        String n = file.getFileName().toString();
+        for (String ext : new String[] {".nii.gz", ".nii", ".h5"}) {
+            if (n.endsWith(ext) && n.length() > ext.length()) {
+                return n.substring(0, n.length() - ext.length());
+            }
+        }
+        return null;
+    }
+
+    private static Volume read(Path file) throws IOException {
+        return file.getFileName().toString().endsWith(".h5") ? H5Volumes.readImage(file) : Nifti.read(file);
+    }
+}

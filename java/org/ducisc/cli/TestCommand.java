@@ -1,0 +1,97 @@
+package org.ducisc.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.ducisc.data.Dataset;
+import org.ducisc.data.FileBytes;
+import org.ducisc.data.Nifti;
+import org.ducisc.eval.Evaluation;
+import org.ducisc.eval.SlidingWindow;
+import org.ducisc.nn.VNet;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code ducisc test}: the reference's test script, with machine-readable results. */
+@Command(name = "test", mixinStandardHelpOptions = true,
+        description = {"Evaluates a checkpoint on the test list of a data set as the reference does: sliding-window"
+            + " inference, prediction = foreground probability > 0.5 (optionally its largest component), Dice, Jaccard,"
+            + " HD95 and ASD per case at unit spacing.",
+            "Prints one line per case ('%02d,<TAB>dice, jaccard, hd95, asd', the reference's) and a 'mean (std)' line;"
+                + " writes the same numbers to REPORT.json and REPORT.csv."})
+final class TestCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    InferenceOptions inference;
+
+    @Option(names = {"--dataset-name", "--dataset_name"}, defaultValue = "LA", description = "LA, Pancreas or IAN (default ${DEFAULT-VALUE}).")
+    String datasetName;
+
+    @Option(names = {"--root-path", "--root_path"}, required = true, description = "Folder holding the data set folder (or the data set folder itself).")
+    Path rootPath;
+
+    @Option(names = "--list", description = "Case list to evaluate (default: the data set's test.list).")
+    Path list;
+
+    @Option(names = "--report", description = "Writes REPORT.json and REPORT.csv (default: test-metrics beside the checkpoint).")
+    Path report;
+
+    @Option(names = {"--save-predictions", "--save_predictions"}, description = "Also write each case's label map as DIR/<case>_pred.nii.gz (uint8).")
+    Path savePredictions;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        inference.noteDevice(out);
+        Dataset dataset = Dataset.open(datasetName, rootPath);
+        SlidingWindow window = inference.window(dataset.kind());
+        List<String> cases = list == null ? dataset.testCases() : dataset.readList(list);
+        Path base = report != null ? report
+                : inference.checkpoint.toAbsolutePath().resolveSibling("test-metrics");
+        Path json = base.resolveSibling(base.getFileName() + ".json");
+        Path csv = base.resolveSibling(base.getFileName() + ".csv");
+        try (VNet net = inference.loadNetwork()) {
+            InferenceOptions.checkWritable(json);
+            InferenceOptions.checkWritable(csv);
+            if (savePredictions != null) {
+                InferenceOptions.checkWritable(savePredictions.resolve("write-check"));
+            }
+            int[] p = window.patch();
+            out.printf("test: %d cases of %s, patch %dx%dx%d, stride %d/%d, %s%n", cases.size(), dataset.dir(), p[0], p[1],
+                    p[2], window.strideXY(), window.strideZ(), inference.largestComponent ? "largest component" : "no post-processing");
+            out.println("#,\tdice, jaccard, hd95, asd");
+            out.flush();
+            List<Evaluation.CaseResult> results = Evaluation.run(net, dataset, cases, window, inference.largestComponent,
+                    (i, r, prediction) -> {
+                        out.println(Evaluation.caseLine(i, r.metrics()));
+                        out.flush();
+                        if (savePredictions != null) {
+                            Nifti.write(savePredictions.resolve(r.name() + "_pred.nii.gz"), prediction);
+                        }
+                    });
+            out.println(Evaluation.summaryLine(Evaluation.summarize(results)));
+            Map<String, Object> settings = new LinkedHashMap<>();
+            settings.put("dataset", dataset.kind().folder());
+            settings.put("data", dataset.dir().toString());
+            settings.put("checkpoint", inference.checkpoint.toString());
+            settings.put("patch", p);
+            settings.put("stride_xy", window.strideXY());
+            settings.put("stride_z", window.strideZ());
+            settings.put("nms", inference.largestComponent);
+            FileBytes.writeText(json, Evaluation.toJson(settings, results));
+            FileBytes.writeText(csv, Evaluation.toCsv(results));
+            out.println("results: " + json + ", " + csv);
+            out.flush();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,198 @@
+package org.ducisc.eval;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.ducisc.data.CaseData;
+import org.ducisc.data.Dataset;
+import org.ducisc.data.Volume;
+import org.ducisc.nn.VNet;
+
+/**
+ * The reference's {@code test_all_case}: sliding-window inference on each listed case of a data set, the
+ * 0.5 threshold, optionally the largest connected component, and the four metrics against the case's
+ * label at unit spacing (as the reference calls medpy). Also the report formats: the reference's printed
+ * lines, and JSON / CSV of the same numbers.
+ */
+public final class Evaluation {
+    private Evaluation() {
+    }
+
+    /** One evaluated case, with the seconds its inference and its metrics took. */
+    public record CaseResult(String name, CaseMetrics metrics, double inferenceSeconds, double metricsSeconds) {
+    }
+
+    /** Called after each case, in order; {@code prediction} is its uint8 label map. */
+    public interface Listener {
+        void caseDone(int index, CaseResult result, Volume prediction) throws IOException;
+    }
+
+    /** Evaluates {@code cases} of {@code dataset} in order. */
+    public static List<CaseResult> run(VNet net, Dataset dataset, List<String> cases, SlidingWindow window,
+                                       boolean largestComponent, Listener listener) throws IOException {
+        if (cases.isEmpty()) {
+            throw new IllegalArgumentException("no cases to evaluate in " + dataset);
+        }
+        List<CaseResult> results = new ArrayList<>();
+        for (int i = 0; i < cases.size(); i++) {
+            CaseData data = dataset.read(cases.get(i));
+            long t0 = System.nanoTime();
+            Volume prediction = SlidingWindow.threshold(window.foregroundProbability(net, data.image()), largestComponent);
+            long t1 = System.nanoTime();
+            CaseMetrics m = SegmentationMetrics.evaluate(prediction.labels(), data.label().labels(), prediction.shape());
+            long t2 = System.nanoTime();
+            CaseResult r = new CaseResult(data.name(), m, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
+            results.add(r);
+            if (listener != null) {
+                listener.caseDone(i, r, prediction);
+            }
+        }
+        return results;
+    }
+
+    /** The summary of the results' metrics (population standard deviation, as numpy). */
+    public static MetricSummary summarize(List<CaseResult> results) {
+        return MetricSummary.of(results.stream().map(CaseResult::metrics).toList());
+    }
+
+    /** The reference's per-case line: {@code '%02d,\t%.5f, %.5f, %.5f, %.5f' % (ith, dice, jc, hd95, asd)}. */
+    public static String caseLine(int index, CaseMetrics m) {
+        return String.format(Locale.ROOT, "%02d,\t%s", index, fiveDigits(m));
+    }
+
+    /** The closing line: each metric's mean with its standard deviation in brackets, in the per-case order. */
+    public static String summaryLine(MetricSummary s) {
+        StringBuilder b = new StringBuilder("mean (std):\t");
+        for (int m = 0; m < CaseMetrics.COUNT; m++) {
+            b.append(m == 0 ? "" : ", ").append(py5(s.mean().get(m))).append(" (").append(py5(s.std().get(m))).append(')');
+        }
+        return b.toString();
+    }
+
+    /** Names of the metrics in {@link CaseMetrics} order, as the JSON and CSV spell them. */
+    public static final List<String> METRIC_NAMES = List.of("dice", "jaccard", "hd95", "asd");
+
+    /**
+     * The results as one JSON object: {@code settings} (string or number values, in order), then
+     * {@code cases} (index, case, the four metrics, seconds), {@code mean} and {@code std}. A NaN metric
+     * (see {@link SegmentationMetrics} for when one appears) is written as null.
+     */
+    public static String toJson(Map<String, Object> settings, List<CaseResult> results) {
+        MetricSummary s = summarize(results);
+        StringBuilder b = new StringBuilder("{\n");
+        for (Map.Entry<String, Object> e : settings.entrySet()) {
+            b.append("  ").append(jsonString(e.getKey())).append(": ").append(jsonValue(e.getValue())).append(",\n");
+        }
+        b.append("  \"cases\": [\n");
+        for (int i = 0; i < results.size(); i++) {
+            CaseResult r = results.get(i);
+            b.append("    {\"index\": ").append(i).append(", \"case\": ").append(jsonString(r.name())).append(", ")
+                    .append(metricsJson(r.metrics())).append(", \"inference_seconds\": ")
+                    .append(jsonNumber(r.inferenceSeconds())).append(", \"metrics_seconds\": ")
+                    .append(jsonNumber(r.metricsSeconds())).append('}').append(i + 1 < results.size() ? ",\n" : "\n");
+        }
+        b.append("  ],\n  \"mean\": {").append(metricsJson(s.mean())).append("},\n  \"std\": {")
+                .append(metricsJson(s.std())).append("}\n}\n");
+        return b.toString();
+    }
+
+    /** JSON of the four metrics alone: {@code {"dice": ..., "jaccard": ..., "hd95": ..., "asd": ...}}. */
+    public static String toJson(CaseMetrics m) {
+        return "{" + metricsJson(m) + "}";
+    }
+
+    /**
+     * The results as CSV: header {@code index,case,dice,jaccard,hd95,asd}, one row per case, then rows
+     * {@code mean} and {@code std} with an empty index. A NaN metric is written as {@code nan}.
+     */
+    public static String toCsv(List<CaseResult> results) {
+        MetricSummary s = summarize(results);
+        StringBuilder b = new StringBuilder("index,case,").append(String.join(",", METRIC_NAMES)).append('\n');
+        for (int i = 0; i < results.size(); i++) {
+            b.append(i).append(',').append(csvField(results.get(i).name())).append(',')
+                    .append(metricsCsv(results.get(i).metrics())).append('\n');
+        }
+        b.append(",mean,").append(metricsCsv(s.mean())).append('\n');
+        b.append(",std,").append(metricsCsv(s.std())).append('\n');
+        return b.toString();
+    }
+
+    private static String fiveDigits(CaseMetrics m) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < CaseMetrics.COUNT; i++) {
+            b.append(i == 0 ? "" : ", ").append(py5(m.get(i)));
+        }
+        return b.toString();
+    }
+
+    /** Python's {@code '%.5f'}, which prints NaN as "nan". */
+    private static String py5(double v) {
+        return Double.isNaN(v) ? "nan" : String.format(Locale.ROOT, "%.5f", v);
+    }
+
+    private static String metricsJson(CaseMetrics m) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < CaseMetrics.COUNT; i++) {
+            b.append(i == 0 ? "" : ", ").append(jsonString(METRIC_NAMES.get(i))).append(": ").append(jsonNumber(m.get(i)));
+        }
+        return b.toString();
+    }
+
+    private static String metricsCsv(CaseMetrics m) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < CaseMetrics.COUNT; i++) {
+            double v = m.get(i);
+            b.append(i == 0 ? "" : ",").append(Double.isNaN(v) ? "nan" : Double.toString(v));
+        }
+        return b.toString();
+    }
+
+    private static String jsonNumber(double v) {
+        return Double.isFinite(v) ? Double.toString(v) : "null";
+    }
+
+    private static String jsonValue(Object v) {
+        if (v instanceof Double d) {
+            return jsonNumber(d);
+        }
+        if (v instanceof Number || v instanceof Boolean) {
+            return v.toString();
+        }
+        if (v instanceof int[] a) {
+            StringBuilder b = new StringBuilder("[");
+            for (int i = 0; i < a.length; i++) {
+                b.append(i == 0 ? "" : ", ").append(a[i]);
+            }
+            return b.append(']').toString();
+        }
+        return jsonString(String.valueOf(v));
+    }
+
+    static String jsonString(String s) {
+        StringBuilder b = new StringBuilder("\"");
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.append('"').toString();
+    }
+
+    private static String csvField(String s) {
+        return s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
+    }
+}
