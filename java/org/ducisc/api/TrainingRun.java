@@ -7,6 +7,8 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.ducisc.backend.Device;
 import org.ducisc.data.Dataset;
+import org.ducisc.eval.CaseMetrics;
+import org.ducisc.eval.MetricSummary;
 import org.ducisc.train.DuciscConfig;
 import org.ducisc.train.DuciscStep;
 import org.ducisc.train.Thresholds;
@@ -20,15 +22,16 @@ import org.ducisc.train.Trainer;
  * <pre>{@code
  * TrainingRun run = TrainingRun.builder(Path.of("data")).labelnum(16).maxIterations(6000)
  *         .output(Path.of("runs/la16")).build();
- * Path last = run.run(report -> log(report.iteration(), report.loss()));
+ * TrainingResult result = run.run(report -> log(report.iteration(), report.loss()));
  * }</pre>
  *
  * <p>The run folder gets what {@code ./ducisc train} writes there: config.json, log.txt, metrics.csv,
- * {@code last.safetensors} (loadable with {@link Segmenter#builder(Path)}) and periodic checkpoints.
+ * {@code last.safetensors} and {@code best.safetensors} (loadable with {@link Segmenter#builder(Path)}),
+ * periodic checkpoints, the state {@link Builder#resume resume} continues from, and test_metrics.csv.
  *
  * <p><b>Threads.</b> {@link #run} trains on the calling thread and returns when the run ends. Any other
  * thread may call {@link #stop()}: the run then ends after the iteration in progress, with its
- * checkpoint written, and {@code run} returns normally. All native memory of the run is freed before
+ * checkpoint and resumable state written, and {@code run} returns normally. All native memory of the run is freed before
  * {@code run} returns (or throws). A {@code TrainingRun} runs once.
  */
 public final class TrainingRun {
@@ -54,21 +57,21 @@ public final class TrainingRun {
 
     /**
      * Trains until the configured number of iterations or until {@link #stop()}, reporting every
-     * iteration to {@code listener} (may be null).
+     * iteration and validation to {@code listener} (may be null), then evaluates the last and best
+     * checkpoints on the test list.
      *
-     * @return the last checkpoint ({@code last.safetensors} in the run folder)
      * @throws IOException           reading the data or writing the run folder failed
      * @throws InterruptedException  the calling thread was interrupted while waiting for a batch
      * @throws IllegalStateException the run was already started, or the loss stayed non-finite (the
      *                               message says since when; the last checkpoint holds the last good weights)
      */
-    public Path run(TrainingListener listener) throws IOException, InterruptedException {
+    public TrainingResult run(TrainingListener listener) throws IOException, InterruptedException {
         if (!started.compareAndSet(false, true)) {
             throw new IllegalStateException("this training run was already started; build a new one");
         }
         LOG.log(Level.DEBUG, () -> "training " + settings.method() + " on " + dataset.dir() + " into "
                 + settings.runDir());
-        Path last = Trainer.run(dataset, settings, new Trainer.Listener() {
+        Trainer.Result r = Trainer.run(dataset, settings, new Trainer.Listener() {
             @Override
             public void iteration(long iteration, DuciscStep.Losses losses, Thresholds thresholds) {
                 if (listener != null) {
@@ -79,12 +82,28 @@ public final class TrainingRun {
             }
 
             @Override
+            public void validated(long iteration, double dice, boolean best) {
+                if (listener != null) {
+                    listener.onValidation(new ValidationReport(iteration, dice, best));
+                }
+            }
+
+            @Override
             public boolean stopRequested() {
                 return stop.get();
             }
         });
-        LOG.log(Level.DEBUG, () -> "training ended" + (stop.get() ? " on request" : "") + "; last checkpoint " + last);
-        return last;
+        LOG.log(Level.DEBUG, () -> "training ended" + (stop.get() ? " on request" : "") + "; last checkpoint " + r.last());
+        return new TrainingResult(r.last(), mean(r.lastTest()), r.best(), r.bestIteration(), mean(r.bestTest()),
+                r.lastTest().cases());
+    }
+
+    private static Metrics mean(MetricSummary summary) {
+        if (summary == null) {
+            return null;
+        }
+        CaseMetrics m = summary.mean();
+        return new Metrics(m.dice(), m.jaccard(), m.hd95(), m.asd());
     }
 
     /**
@@ -133,6 +152,8 @@ public final class TrainingRun {
         private int protoLevels = DEFAULTS.protoLevels();
         private double learningRate = DEFAULTS.lr();
         private double emaDecay = DEFAULTS.emaDecay();
+        private Trainer.Validation validation = Trainer.Validation.reference();
+        private boolean resume;
 
         private Builder(Path rootPath) {
             this.rootPath = rootPath;
@@ -189,6 +210,25 @@ public final class TrainingRun {
         /** Periodic checkpoints every N iterations (default 1000; 0 = only the last). */
         public Builder checkpointEvery(long n) {
             this.checkpointEvery = n;
+            return this;
+        }
+
+        /**
+         * Validation on the student every {@code every} iterations from iteration {@code start} (defaults 800
+         * and 200, the reference's; {@code every} 0 = none), on the cases of {@code list} (null = the data
+         * set's test.list, as the reference validates).
+         */
+        public Builder validation(long start, long every, Path list) {
+            this.validation = new Trainer.Validation(start, every, list);
+            return this;
+        }
+
+        /**
+         * Continue the interrupted run in the {@link #output} folder from its saved state, exactly as if it
+         * had not stopped (default false). The other options must be the run's (checked).
+         */
+        public Builder resume(boolean on) {
+            this.resume = on;
             return this;
         }
 
@@ -273,7 +313,7 @@ public final class TrainingRun {
                     emaDecay, prototypes, fusion, fixedThreshold == null);
             Dataset data = Dataset.open(dataset, rootPath);
             Trainer.Settings settings = new Trainer.Settings(Trainer.Method.parse(method), labelnum, maxIterations, seed,
-                    baseFilters, patch, cfg, output, checkpointEvery);
+                    baseFilters, patch, cfg, output, checkpointEvery, validation, resume);
             Trainer.validate(data, settings);
             return new TrainingRun(data, settings);
         }

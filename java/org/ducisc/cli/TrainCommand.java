@@ -35,6 +35,9 @@ final class TrainCommand implements Runnable {
     @Option(names = "--out", defaultValue = "runs/train", description = "Run folder (default ${DEFAULT-VALUE}).")
     Path runDir;
 
+    @Option(names = "--resume", paramLabel = "DIR", description = "Continue the interrupted run in DIR (its run folder; --out is then ignored) with the same settings.")
+    Path resume;
+
     @Option(names = "--method", defaultValue = "ducisc", description = "ducisc, supervised or mean-teacher (default ${DEFAULT-VALUE}).")
     String method;
 
@@ -71,6 +74,15 @@ final class TrainCommand implements Runnable {
     @Option(names = "--checkpoint-every", defaultValue = "1000", description = "Periodic checkpoints (default ${DEFAULT-VALUE}; 0 = only last).")
     long checkpointEvery;
 
+    @Option(names = "--val-start", defaultValue = "800", description = "First validation after this many iterations (default ${DEFAULT-VALUE}).")
+    long valStart;
+
+    @Option(names = "--val-every", defaultValue = "200", description = "Iterations between validations (default ${DEFAULT-VALUE}; 0 = none).")
+    long valEvery;
+
+    @Option(names = "--val-list", paramLabel = "FILE", description = "Select best.safetensors on these cases instead of the test list (as the reference does).")
+    Path valList;
+
     @Option(names = "--device", defaultValue = "cpu", description = "cpu (the CUDA backend is not built yet).")
     String device;
 
@@ -97,9 +109,10 @@ final class TrainCommand implements Runnable {
         try {
             Dataset dataset = Dataset.open(datasetName, rootPath);
             Trainer.Settings settings = new Trainer.Settings(Trainer.Method.parse(method), labelnum, maxIterations, seed,
-                    baseFilters, patch == null ? null : Options.parseSize("--patch", patch), cfg, runDir, checkpointEvery);
+                    baseFilters, patch == null ? null : Options.parseSize("--patch", patch), cfg, resume != null ? resume : runDir,
+                    checkpointEvery, new Trainer.Validation(valStart, valEvery, valList), resume != null);
             long t0 = System.nanoTime();
-            Path last = Trainer.run(dataset, settings, (it, losses, thr) -> {
+            Trainer.Result result = Trainer.run(dataset, settings, (it, losses, thr) -> {
                 if ((it + 1) % 50 == 0 || it == 0) {
                     double seconds = (System.nanoTime() - t0) / 1e9;
                     out.printf(Locale.ROOT, "iteration %d/%d  loss %.4f  sup %.4f  %.2f it/s%n", it + 1, maxIterations,
@@ -107,7 +120,10 @@ final class TrainCommand implements Runnable {
                     out.flush();
                 }
             });
-            out.println("last checkpoint: " + last);
+            out.println("test metrics, last checkpoint " + result.last() + ": " + Trainer.describe(result.lastTest()));
+            out.println(result.bestTest() == null ? "no validation ran, so there is no best checkpoint"
+                    : "test metrics, best checkpoint " + result.best() + " (iteration " + result.bestIteration() + "): "
+                    + Trainer.describe(result.bestTest()));
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e.getMessage(), e);
         } catch (InterruptedException e) {

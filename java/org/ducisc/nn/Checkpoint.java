@@ -30,14 +30,18 @@ public final class Checkpoint {
     public static void save(Path file, VNet model, Map<String, String> extra) throws IOException {
         Map<String, String> meta = new LinkedHashMap<>(describe(model.config()));
         meta.putAll(extra);
-        StateDict state = model.stateDict();
+        Safetensors.write(file, entries("", model.stateDict()), meta);
+    }
+
+    /** The entries of {@code state}, each named {@code prefix + name} (float tensors as F32, counters as one I64). */
+    public static List<Safetensors.Entry> entries(String prefix, StateDict state) {
         List<Safetensors.Entry> entries = new ArrayList<>();
         for (String name : state.names()) {
             entries.add(state.isCounter(name)
-                    ? Safetensors.Entry.longs(name, new long[] {state.counter(name)})
-                    : Safetensors.Entry.of(name, state.tensor(name)));
+                    ? Safetensors.Entry.longs(prefix + name, new long[] {state.counter(name)})
+                    : Safetensors.Entry.of(prefix + name, state.tensor(name)));
         }
-        Safetensors.write(file, entries, meta);
+        return entries;
     }
 
     /** The metadata that describes a network configuration. */

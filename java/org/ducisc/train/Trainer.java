@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -15,6 +17,8 @@ import org.ducisc.data.Augmentation;
 import org.ducisc.data.BatchLoader;
 import org.ducisc.data.Dataset;
 import org.ducisc.data.TrainBatch;
+import org.ducisc.eval.MetricSummary;
+import org.ducisc.eval.SlidingWindow;
 import org.ducisc.nn.Checkpoint;
 import org.ducisc.nn.SegmentationLoss;
 import org.ducisc.nn.VNet;
@@ -25,7 +29,8 @@ import org.ducisc.tensor.Tensor;
 /**
  * A training run: the student (and, for the semi-supervised methods, its EMA teacher) trained on
  * two-stream batches, with a run folder holding the resolved configuration, the log, metrics.csv,
- * last.safetensors and periodic checkpoints.
+ * last.safetensors, periodic checkpoints, and the training state that {@code --resume} continues
+ * from (see {@link TrainState}).
  */
 public final class Trainer {
     /** Consecutive non-finite supervised losses after which a run stops. */
@@ -51,17 +56,44 @@ public final class Trainer {
 
     /** Everything a run depends on; a null patch means the data set's own (section 1 of the method page). */
     public record Settings(Method method, int labelnum, long maxIterations, long seed, int baseFilters, int[] patch,
-                           DuciscConfig ducisc, Path runDir, long checkpointEvery) {
+                           DuciscConfig ducisc, Path runDir, long checkpointEvery, Validation validation,
+                           boolean resume) {
         int[] patchFor(Dataset dataset) {
             return patch == null ? dataset.kind().patch() : patch.clone();
         }
     }
 
-    /** Receives every iteration's losses and thresholds (from the training thread). */
+    /**
+     * Validation as the reference does it: after iteration {@code start} and every {@code every}
+     * iterations (0 = never) the student's mean Dice on {@code list} (null = the test list, as in the
+     * reference) picks best.safetensors.
+     */
+    public record Validation(long start, long every, Path list) {
+        public static Validation reference() {
+            return new Validation(800, 200, null);
+        }
+
+        boolean due(long completedIterations) {
+            return every > 0 && completedIterations >= start && completedIterations % every == 0;
+        }
+    }
+
+    /**
+     * What a finished run leaves: the last and best checkpoints (best is null when no validation
+     * ran) and their metrics on the test list (bestTest null likewise).
+     */
+    public record Result(Path last, MetricSummary lastTest, Path best, long bestIteration, MetricSummary bestTest) {
+    }
+
+    /** Receives every iteration's losses and thresholds, and each validation (from the training thread). */
     public interface Listener {
         void iteration(long iteration, DuciscStep.Losses losses, Thresholds thresholds);
 
-        /** Asked after each iteration: true ends the run there, with its checkpoint written. */
+        /** Validation after {@code iteration} completed iterations; {@code best} when it set a new best. */
+        default void validated(long iteration, double dice, boolean best) {
+        }
+
+        /** Asked after each iteration: true ends the run there, with its checkpoint and state written. */
         default boolean stopRequested() {
             return false;
         }
@@ -93,74 +125,200 @@ public final class Trainer {
         if (s.maxIterations() < 1) {
             throw new IllegalArgumentException("--max-iterations must be >= 1, got " + s.maxIterations());
         }
-        Files.createDirectories(s.runDir());
+        List<String> validationCases = validationCases(dataset, s);
+        if (validationCases.isEmpty() || dataset.testCases().isEmpty()) {
+            throw new IllegalArgumentException((validationCases.isEmpty() ? s.validation().list()
+                    : dataset.dir().resolve("test.list")) + ": no cases to evaluate on");
+        }
+        if (s.resume()) {
+            Path state = s.runDir().resolve(TrainState.FILE);
+            if (!Files.isRegularFile(state)) {
+                throw new IllegalArgumentException("--resume " + s.runDir() + ": no " + TrainState.FILE
+                        + " there, so no run to continue");
+            }
+            long done = TrainState.checkConfig(state, fingerprint(configFields(dataset, s)));
+            if (done >= s.maxIterations()) {
+                throw new IllegalArgumentException("--resume " + s.runDir() + ": the run already has " + done
+                        + " iterations; give --max-iterations above that to continue it");
+            }
+        }
+        try {
+            Files.createDirectories(s.runDir());
+        } catch (IOException e) {
+            throw new IOException(s.runDir() + ": cannot create the output folder (" + e.getClass().getSimpleName() + ")", e);
+        }
         if (!Files.isWritable(s.runDir())) {
             throw new IOException(s.runDir() + ": output folder is not writable");
         }
     }
 
-    /** Runs the training; returns the path of the last checkpoint. */
-    public static Path run(Dataset dataset, Settings s, Listener listener) throws IOException, InterruptedException {
+    /**
+     * Runs the training, or with {@code s.resume()} continues the run in {@code s.runDir()} from its
+     * last saved state, exactly as if it had not been interrupted. At the end the last and the best
+     * checkpoints are evaluated on the test list (test_metrics.csv).
+     */
+    public static Result run(Dataset dataset, Settings s, Listener listener) throws IOException, InterruptedException {
         validate(dataset, s);
         Path dir = s.runDir();
-        writeConfig(dir.resolve("config.json"), dataset, s);
+        Map<String, String> config = configFields(dataset, s);
+        writeConfig(dir.resolve("config.json"), config);
         DuciscConfig cfg = s.method() == Method.MEAN_TEACHER ? s.ducisc().meanTeacher() : s.ducisc();
         Rng root = new Rng(s.seed());
         VNet.Config netConfig = VNet.Config.defaults().withBaseFilters(s.baseFilters());
         boolean semi = s.method() != Method.SUPERVISED;
         Path last = dir.resolve("last.safetensors");
+        Path best = dir.resolve("best.safetensors");
+        List<String> validationCases = validationCases(dataset, s);
+        int[] patch = s.patchFor(dataset);
+        SlidingWindow window = Evaluation.window(patch, dataset.kind().strideXY(), dataset.kind().strideZ());
+        Path stateFile = dir.resolve(TrainState.FILE);
         try (VNet student = new VNet(netConfig, Device.CPU, root.fork(), root.fork());
              VNet teacher = new VNet(netConfig, Device.CPU, root.fork(), root.fork());
-             Sgd sgd = new Sgd(student.parameters(), cfg.lr(), cfg.momentum(), cfg.weightDecay());
-             BatchLoader loader = BatchLoader.start(dataset, loaderConfig(dataset, s), 0);
-             BufferedWriter log = Files.newBufferedWriter(dir.resolve("log.txt"), StandardCharsets.UTF_8);
-             BufferedWriter csv = Files.newBufferedWriter(dir.resolve("metrics.csv"), StandardCharsets.UTF_8)) {
-            Thresholds thresholds = new Thresholds(4, cfg.thresholdInit());
-            csv.write("iteration,epoch,loss,sup,cons,proto,mix,mixproto,lr,thr_bg_0,thr_bg_1,thr_bg_2,thr_bg_3,"
-                    + "thr_fg_0,thr_fg_1,thr_fg_2,thr_fg_3\n");
-            line(log, "run " + s.method().label() + " on " + dataset.dir() + ", labelnum " + s.labelnum() + ", "
-                    + s.maxIterations() + " iterations, seed " + s.seed() + ", " + student.parameterCount() + " parameters");
-            int nonFinite = 0;
-            for (long it = 0; it < s.maxIterations(); it++) {
-                DuciscStep.Losses losses;
-                try (TrainBatch batch = loader.take()) {
-                    losses = semi ? semiStep(student, teacher, sgd, thresholds, batch, it, cfg, s.seed())
-                            : supervisedStep(student, sgd, batch);
-                }
-                if (Double.isFinite(losses.supervised())) {
-                    nonFinite = 0;
-                } else if (++nonFinite >= MAX_NON_FINITE) {
-                    String msg = "the supervised loss was not finite for " + MAX_NON_FINITE
-                            + " iterations in a row (last at iteration " + it + "); stopping, " + last
-                            + " holds the last good weights";
-                    line(log, msg);
-                    throw new IllegalStateException(msg);
-                } else {
-                    continue;
-                }
-                csv.write(csvRow(it, loader.batchesPerEpoch(), losses, sgd.learningRate(), thresholds));
-                if (listener != null) {
-                    listener.iteration(it, losses, thresholds);
-                }
-                boolean stop = listener != null && listener.stopRequested();
-                boolean periodic = s.checkpointEvery() > 0 && (it + 1) % s.checkpointEvery() == 0;
-                if (periodic || stop || it + 1 == s.maxIterations()) {
-                    Map<String, String> meta = metadata(dataset, s, it + 1);
-                    Checkpoint.save(last, student, meta);
-                    if (periodic) {
-                        Checkpoint.save(dir.resolve("iter_" + (it + 1) + ".safetensors"), student, meta);
+             Sgd sgd = new Sgd(student.parameters(), cfg.lr(), cfg.momentum(), cfg.weightDecay())) {
+            VNet savedTeacher = semi ? teacher : null;
+            TrainState.Progress progress = s.resume()
+                    ? TrainState.restore(stateFile, student, savedTeacher, sgd)
+                    : new TrainState.Progress(0, new Thresholds(4, cfg.thresholdInit()), 0, Double.NaN, -1);
+            Thresholds thresholds = progress.thresholds();
+            long start = progress.iteration();
+            Path csvFile = dir.resolve("metrics.csv");
+            if (s.resume()) {
+                keepRowsUpTo(csvFile, start);
+            } else {
+                Files.writeString(csvFile, CSV_HEADER, StandardCharsets.UTF_8);
+                Files.deleteIfExists(best); // from an earlier run in this folder
+            }
+            try (BatchLoader loader = BatchLoader.start(dataset, loaderConfig(dataset, s), start);
+                 BufferedWriter log = Files.newBufferedWriter(dir.resolve("log.txt"), StandardCharsets.UTF_8,
+                         StandardOpenOption.CREATE, s.resume() ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING);
+                 BufferedWriter csv = Files.newBufferedWriter(csvFile, StandardCharsets.UTF_8, StandardOpenOption.APPEND)) {
+                line(log, (s.resume() ? "resume at iteration " + start + " of " : "run ") + s.method().label() + " on "
+                        + dataset.dir() + ", labelnum " + s.labelnum() + ", " + s.maxIterations() + " iterations, seed "
+                        + s.seed() + ", " + student.parameterCount() + " parameters");
+                int nonFinite = progress.nonFinite();
+                double bestDice = progress.bestDice();
+                long bestIteration = progress.bestIteration();
+                for (long it = start; it < s.maxIterations(); it++) {
+                    DuciscStep.Losses losses;
+                    try (TrainBatch batch = loader.take()) {
+                        losses = semi ? semiStep(student, teacher, sgd, thresholds, batch, it, cfg, s.seed())
+                                : supervisedStep(student, sgd, batch);
                     }
-                    csv.flush();
-                    line(log, String.format(Locale.ROOT, "iteration %d: loss %.5f (sup %.5f), checkpoint %s", it + 1,
-                            losses.logged(), losses.supervised(), last.getFileName()));
+                    if (Double.isFinite(losses.supervised())) {
+                        nonFinite = 0;
+                    } else if (++nonFinite >= MAX_NON_FINITE) {
+                        String msg = "the supervised loss was not finite for " + MAX_NON_FINITE
+                                + " iterations in a row (last at iteration " + it + "); stopping, " + last
+                                + " holds the last good weights";
+                        line(log, msg);
+                        throw new IllegalStateException(msg);
+                    } else {
+                        continue;
+                    }
+                    csv.write(csvRow(it, loader.batchesPerEpoch(), losses, sgd.learningRate(), thresholds));
+                    if (listener != null) {
+                        listener.iteration(it, losses, thresholds);
+                    }
+                    if (s.validation().due(it + 1)) {
+                        double dice = MetricSummary.of(Evaluation.evaluate(student, dataset, validationCases, window))
+                                .mean().dice();
+                        boolean better = bestIteration < 0 || dice > bestDice;
+                        if (better) {
+                            bestDice = dice;
+                            bestIteration = it + 1;
+                            Checkpoint.save(best, student, metadata(dataset, s, it + 1));
+                        }
+                        line(log, String.format(Locale.ROOT, "iteration %d: validation Dice %.4f on %d cases%s", it + 1,
+                                dice, validationCases.size(), better ? " (best so far, saved)" : ""));
+                        if (listener != null) {
+                            listener.validated(it + 1, dice, better);
+                        }
+                    }
+                    boolean stop = listener != null && listener.stopRequested();
+                    boolean periodic = s.checkpointEvery() > 0 && (it + 1) % s.checkpointEvery() == 0;
+                    if (periodic || stop || it + 1 == s.maxIterations()) {
+                        // metrics.csv first: a saved state promises every row up to its iteration.
+                        csv.flush();
+                        Map<String, String> meta = metadata(dataset, s, it + 1);
+                        Checkpoint.save(last, student, meta);
+                        if (periodic) {
+                            Checkpoint.save(dir.resolve("iter_" + (it + 1) + ".safetensors"), student, meta);
+                        }
+                        TrainState.save(stateFile, fingerprint(config), new TrainState.Progress(it + 1, thresholds,
+                                nonFinite, bestDice, bestIteration), student, savedTeacher, sgd);
+                        line(log, String.format(Locale.ROOT, "iteration %d: loss %.5f (sup %.5f), checkpoint %s", it + 1,
+                                losses.logged(), losses.supervised(), last.getFileName()));
+                    }
+                    if (stop) {
+                        line(log, "stopped on request after iteration " + (it + 1));
+                        break;
+                    }
                 }
-                if (stop) {
-                    line(log, "stopped on request after iteration " + (it + 1));
-                    break;
-                }
+                return report(dataset, s, student, last, best, bestIteration, window, log);
             }
         }
-        return last;
+    }
+
+    /** The test metrics of the last and the best checkpoint, logged and written to test_metrics.csv. */
+    private static Result report(Dataset dataset, Settings s, VNet student, Path last, Path best, long bestIteration,
+                                 SlidingWindow window, BufferedWriter log) throws IOException {
+        List<String> test = dataset.testCases();
+        MetricSummary lastTest = MetricSummary.of(Evaluation.evaluate(student, dataset, test, window));
+        MetricSummary bestTest = null;
+        if (bestIteration >= 0) {
+            try (VNet net = Checkpoint.load(best, Device.CPU)) {
+                bestTest = MetricSummary.of(Evaluation.evaluate(net, dataset, test, window));
+            }
+        }
+        StringBuilder csv = new StringBuilder("checkpoint,iteration,cases,dice,dice_std,jaccard,jaccard_std,hd95,hd95_std,"
+                + "asd,asd_std\n");
+        csv.append(reportRow("last", s.maxIterations(), lastTest));
+        line(log, "test metrics of " + last.getFileName() + ": " + describe(lastTest));
+        if (bestTest != null) {
+            csv.append(reportRow("best", bestIteration, bestTest));
+            line(log, "test metrics of " + best.getFileName() + " (iteration " + bestIteration + "): " + describe(bestTest));
+        } else {
+            line(log, "no validation ran (it starts at iteration " + s.validation().start() + "), so there is no "
+                    + best.getFileName());
+        }
+        writeAtomically(s.runDir().resolve("test_metrics.csv"), csv.toString());
+        return new Result(last, lastTest, bestTest == null ? null : best, bestIteration, bestTest);
+    }
+
+    private static String reportRow(String name, long iteration, MetricSummary m) {
+        return String.format(Locale.ROOT, "%s,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f%n", name, iteration, m.cases(),
+                m.mean().dice(), m.std().dice(), m.mean().jaccard(), m.std().jaccard(), m.mean().hd95(), m.std().hd95(),
+                m.mean().asd(), m.std().asd());
+    }
+
+    /** "Dice 0.8812 ± 0.0210, Jaccard ..., HD95 ..., ASD ... (n cases)". */
+    public static String describe(MetricSummary m) {
+        return String.format(Locale.ROOT, "Dice %.4f ± %.4f, Jaccard %.4f ± %.4f, HD95 %.2f ± %.2f, ASD %.2f ± %.2f (%d cases)",
+                m.mean().dice(), m.std().dice(), m.mean().jaccard(), m.std().jaccard(), m.mean().hd95(), m.std().hd95(),
+                m.mean().asd(), m.std().asd(), m.cases());
+    }
+
+    private static List<String> validationCases(Dataset dataset, Settings s) throws IOException {
+        return s.validation().list() == null ? dataset.testCases() : dataset.readList(s.validation().list());
+    }
+
+    private static final String CSV_HEADER = "iteration,epoch,loss,sup,cons,proto,mix,mixproto,lr,"
+            + "thr_bg_0,thr_bg_1,thr_bg_2,thr_bg_3,thr_fg_0,thr_fg_1,thr_fg_2,thr_fg_3\n";
+
+    /**
+     * Drops the rows after {@code iteration} (written after the state was saved, or cut short by a
+     * kill), rewriting the file atomically.
+     */
+    private static void keepRowsUpTo(Path csvFile, long iteration) throws IOException {
+        List<String> lines = Files.exists(csvFile) ? Files.readAllLines(csvFile, StandardCharsets.UTF_8) : List.of();
+        StringBuilder kept = new StringBuilder(CSV_HEADER);
+        for (String row : lines.subList(Math.min(1, lines.size()), lines.size())) {
+            int comma = row.indexOf(',');
+            if (comma > 0 && Long.parseLong(row.substring(0, comma)) <= iteration) {
+                kept.append(row).append('\n');
+            }
+        }
+        writeAtomically(csvFile, kept.toString());
     }
 
     private static BatchLoader.Config loaderConfig(Dataset dataset, Settings s) {
@@ -230,40 +388,66 @@ public final class Trainer {
         return m;
     }
 
-    private static void writeConfig(Path file, Dataset dataset, Settings s) throws IOException {
+    /** The resolved configuration, as JSON values by key, in config.json's order. */
+    private static Map<String, String> configFields(Dataset dataset, Settings s) {
         DuciscConfig c = s.ducisc();
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("method", q(s.method().label()));
+        m.put("dataset", q(dataset.kind().name()));
+        m.put("root_path", q(dataset.dir().toString()));
+        m.put("labelnum", Integer.toString(s.labelnum()));
+        m.put("max_iterations", Long.toString(s.maxIterations()));
+        m.put("seed", Long.toString(s.seed()));
+        m.put("base_filters", Integer.toString(s.baseFilters()));
+        m.put("patch", java.util.Arrays.toString(s.patchFor(dataset)));
+        m.put("warmup", Long.toString(c.warmup()));
+        m.put("lamda_teacher", Double.toString(c.lambdaTeacher()));
+        m.put("lamda_mix", Double.toString(c.lambdaMix()));
+        m.put("lamda_proto", Double.toString(c.lambdaProto()));
+        m.put("lamda_mix_proto", Double.toString(c.lambdaMixProto()));
+        m.put("proto_levels", Integer.toString(c.protoLevels()));
+        m.put("fusion_range", "[" + c.fusionLow() + ", " + c.fusionHigh() + "]");
+        m.put("threshold_init", Double.toString(c.thresholdInit()));
+        m.put("threshold_decay", Double.toString(c.thresholdDecay()));
+        m.put("threshold_bounds", "[" + c.thresholdLow() + ", " + c.thresholdHigh() + "]");
+        m.put("adaptive_thresholds", Boolean.toString(c.adaptiveThresholds()));
+        m.put("prototypes", Boolean.toString(c.prototypes()));
+        m.put("fusion", Boolean.toString(c.fusion()));
+        m.put("lr", Double.toString(c.lr()));
+        m.put("momentum", Double.toString(c.momentum()));
+        m.put("weight_decay", Double.toString(c.weightDecay()));
+        m.put("ema_decay", Double.toString(c.emaDecay()));
+        m.put("checkpoint_every", Long.toString(s.checkpointEvery()));
+        m.put("val_start", Long.toString(s.validation().start()));
+        m.put("val_every", Long.toString(s.validation().every()));
+        m.put("val_list", s.validation().list() == null ? "null" : q(s.validation().list().toString()));
+        return m;
+    }
+
+    /**
+     * The settings a resumed run must share with the interrupted one: all but where the data lie,
+     * how long to train and how often to save, none of which changes an iteration.
+     */
+    private static Map<String, String> fingerprint(Map<String, String> config) {
+        Map<String, String> m = new LinkedHashMap<>(config);
+        m.keySet().removeAll(List.of("root_path", "max_iterations", "checkpoint_every"));
+        return m;
+    }
+
+    private static void writeConfig(Path file, Map<String, String> fields) throws IOException {
         StringBuilder b = new StringBuilder("{\n");
-        List<String[]> fields = List.of(
-                new String[] {"method", q(s.method().label())}, new String[] {"dataset", q(dataset.kind().name())},
-                new String[] {"root_path", q(dataset.dir().toString())},
-                new String[] {"labelnum", Integer.toString(s.labelnum())},
-                new String[] {"max_iterations", Long.toString(s.maxIterations())},
-                new String[] {"seed", Long.toString(s.seed())}, new String[] {"base_filters", Integer.toString(s.baseFilters())},
-                new String[] {"patch", java.util.Arrays.toString(s.patchFor(dataset))},
-                new String[] {"warmup", Long.toString(c.warmup())},
-                new String[] {"lamda_teacher", Double.toString(c.lambdaTeacher())},
-                new String[] {"lamda_mix", Double.toString(c.lambdaMix())},
-                new String[] {"lamda_proto", Double.toString(c.lambdaProto())},
-                new String[] {"lamda_mix_proto", Double.toString(c.lambdaMixProto())},
-                new String[] {"proto_levels", Integer.toString(c.protoLevels())},
-                new String[] {"fusion_range", "[" + c.fusionLow() + ", " + c.fusionHigh() + "]"},
-                new String[] {"threshold_init", Double.toString(c.thresholdInit())},
-                new String[] {"threshold_decay", Double.toString(c.thresholdDecay())},
-                new String[] {"threshold_bounds", "[" + c.thresholdLow() + ", " + c.thresholdHigh() + "]"},
-                new String[] {"adaptive_thresholds", Boolean.toString(c.adaptiveThresholds())},
-                new String[] {"prototypes", Boolean.toString(c.prototypes())},
-                new String[] {"fusion", Boolean.toString(c.fusion())},
-                new String[] {"lr", Double.toString(c.lr())}, new String[] {"momentum", Double.toString(c.momentum())},
-                new String[] {"weight_decay", Double.toString(c.weightDecay())},
-                new String[] {"ema_decay", Double.toString(c.emaDecay())},
-                new String[] {"checkpoint_every", Long.toString(s.checkpointEvery())});
-        for (int i = 0; i < fields.size(); i++) {
-            b.append("  \"").append(fields.get(i)[0]).append("\": ").append(fields.get(i)[1])
-                    .append(i + 1 < fields.size() ? ",\n" : "\n");
+        int i = 0;
+        for (Map.Entry<String, String> e : fields.entrySet()) {
+            b.append("  \"").append(e.getKey()).append("\": ").append(e.getValue())
+                    .append(++i < fields.size() ? ",\n" : "\n");
         }
+        writeAtomically(file, b.append("}\n").toString());
+    }
+
+    private static void writeAtomically(Path file, String text) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, b.append("}\n"), StandardCharsets.UTF_8);
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.writeString(tmp, text, StandardCharsets.UTF_8);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     private static String q(String s) {

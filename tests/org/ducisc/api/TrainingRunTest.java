@@ -43,7 +43,7 @@ class TrainingRunTest {
     void reportsMatchTheLogAndStopFromAnotherThreadEndsTheRunWithItsCheckpoint() throws Exception {
         CpuBackend cpu = CpuBackend.INSTANCE;
         long liveBefore = cpu.liveBytes();
-        TrainingRun run = tiny("run").maxIterations(1000).checkpointEvery(500).build();
+        TrainingRun run = tiny("run").maxIterations(1000).checkpointEvery(500).validation(2, 2, null).build();
         CountDownLatch third = new CountDownLatch(1);
         CountDownLatch stopped = new CountDownLatch(1);
         Thread controller = new Thread(() -> {
@@ -57,17 +57,27 @@ class TrainingRunTest {
         });
         controller.start();
         List<IterationReport> reports = new ArrayList<>();
-        Path last = run.run(r -> {
-            reports.add(r);
-            if (r.iteration() == 3) {
-                third.countDown();
-                try {
-                    assertTrue(stopped.await(60, TimeUnit.SECONDS), "the controller thread called stop");
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
+        List<ValidationReport> validations = new ArrayList<>();
+        TrainingResult result = run.run(new TrainingListener() {
+            @Override
+            public void onIteration(IterationReport r) {
+                reports.add(r);
+                if (r.iteration() == 3) {
+                    third.countDown();
+                    try {
+                        assertTrue(stopped.await(60, TimeUnit.SECONDS), "the controller thread called stop");
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
                 }
             }
+
+            @Override
+            public void onValidation(ValidationReport v) {
+                validations.add(v);
+            }
         });
+        Path last = result.lastCheckpoint();
         controller.join();
         assertTrue(run.stopRequested());
         assertEquals(runs.resolve("run/last.safetensors"), last);
@@ -76,6 +86,12 @@ class TrainingRunTest {
             assertEquals("3", st.metadata().get("iteration"), "the checkpoint holds the last iteration's weights");
         }
         assertTrue(Files.readString(runs.resolve("run/log.txt")).contains("stopped on request after iteration 3"));
+        assertEquals(1, validations.size(), "validation from iteration 2, every 2: once before the stop");
+        assertEquals(2, validations.get(0).iteration());
+        assertTrue(validations.get(0).best());
+        assertEquals(2, result.bestIteration());
+        assertEquals(runs.resolve("run/best.safetensors"), result.bestCheckpoint());
+        assertTrue(result.testCases() > 0 && result.lastTest() != null && result.bestTest() != null);
         assertEquals(liveBefore, cpu.liveBytes(), "the run freed all its native memory");
 
         List<String> csv = Files.readAllLines(runs.resolve("run/metrics.csv"));
@@ -99,6 +115,11 @@ class TrainingRunTest {
         }
         IllegalStateException again = assertThrows(IllegalStateException.class, () -> run.run(null));
         assertTrue(again.getMessage().contains("already started"), again.getMessage());
+
+        List<Long> resumed = new ArrayList<>();
+        tiny("run").maxIterations(4).checkpointEvery(500).validation(2, 2, null).resume(true).build()
+                .run(r -> resumed.add(r.iteration()));
+        assertEquals(List.of(4L), resumed, "a stopped run resumes from its last iteration");
     }
 
     @Test

@@ -6,10 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.ducisc.backend.Device;
 import org.ducisc.data.Dataset;
 import org.ducisc.data.Phantom;
+import org.ducisc.eval.MetricSummary;
+import org.ducisc.eval.SlidingWindow;
 import org.ducisc.nn.Checkpoint;
 import org.ducisc.nn.VNet;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,13 +37,13 @@ class TrainerTest {
                 d.lambdaMixProto(), d.protoLevels(), d.fusionLow(), d.fusionHigh(), d.thresholdInit(),
                 d.thresholdDecay(), d.thresholdLow(), d.thresholdHigh(), d.lr(), d.momentum(), d.weightDecay(),
                 d.emaDecay(), true, true, true);
-        return new Trainer.Settings(method, labelnum, 3, 42, 2, new int[] {32, 32, 16}, shortWarmup, dir, 2);
+        return new Trainer.Settings(method, labelnum, 3, 42, 2, new int[] {32, 32, 16}, shortWarmup, dir, 2, new Trainer.Validation(2, 2, null), false);
     }
 
     @Test
     void sameSeedGivesTheSameRunAndAUsableCheckpoint() throws Exception {
         Dataset ds = Dataset.open("LA", data);
-        Path a = Trainer.run(ds, settings(Trainer.Method.DUCISC, 2, runs.resolve("a")), null);
+        Path a = Trainer.run(ds, settings(Trainer.Method.DUCISC, 2, runs.resolve("a")), null).last();
         Trainer.run(ds, settings(Trainer.Method.DUCISC, 2, runs.resolve("b")), null);
         List<String> csvA = Files.readAllLines(runs.resolve("a/metrics.csv"));
         assertEquals(4, csvA.size(), "header and three iterations");
@@ -52,6 +55,43 @@ class TrainerTest {
         }
         String[] last = csvA.get(3).split(",", -1);
         assertTrue(!last[4].isEmpty() && !last[6].isEmpty(), "unlabeled terms are computed after the warm-up: " + csvA.get(3));
+    }
+
+    @Test
+    void validationPicksTheBestCheckpointAndTheReportCoversBestAndLast() throws Exception {
+        Dataset ds = Dataset.open("LA", data);
+        Path valList = runs.resolve("val.list");
+        List<String> valCases = ds.trainCases().subList(3, 5);
+        Files.write(valList, valCases);
+        Trainer.Settings s = settings(Trainer.Method.DUCISC, 2, runs.resolve("v"));
+        Trainer.Settings everyIteration = new Trainer.Settings(s.method(), 2, 3, s.seed(), s.baseFilters(), s.patch(),
+                s.ducisc(), s.runDir(), 0, new Trainer.Validation(1, 1, valList), false);
+        List<Double> dice = new ArrayList<>();
+        Trainer.Result r = Trainer.run(ds, everyIteration, new Trainer.Listener() {
+            @Override
+            public void iteration(long iteration, DuciscStep.Losses losses, Thresholds thresholds) {
+            }
+
+            @Override
+            public void validated(long iteration, double d, boolean best) {
+                assertEquals(dice.size() + 1, iteration);
+                dice.add(d);
+            }
+        });
+        assertEquals(3, dice.size(), "validated after iterations 1, 2 and 3");
+        double max = dice.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
+        assertEquals(dice.indexOf(max) + 1, r.bestIteration(), "the first iteration with the highest Dice: " + dice);
+        SlidingWindow window = Evaluation.window(s.patch(), ds.kind().strideXY(), ds.kind().strideZ());
+        try (VNet best = Checkpoint.load(r.best(), Device.CPU); VNet last = Checkpoint.load(r.last(), Device.CPU)) {
+            assertEquals(max, MetricSummary.of(Evaluation.evaluate(best, ds, valCases, window)).mean().dice(), 0.0,
+                    "best.safetensors holds the weights that scored the best validation Dice");
+            assertEquals(r.bestTest(), MetricSummary.of(Evaluation.evaluate(best, ds, ds.testCases(), window)));
+            assertEquals(r.lastTest(), MetricSummary.of(Evaluation.evaluate(last, ds, ds.testCases(), window)));
+        }
+        List<String> report = Files.readAllLines(runs.resolve("v/test_metrics.csv"));
+        assertEquals(3, report.size(), "header, last and best: " + report);
+        assertTrue(report.get(1).startsWith("last,3,") && report.get(2).startsWith("best," + r.bestIteration() + ","),
+                report.toString());
     }
 
     @Test
@@ -76,7 +116,7 @@ class TrainerTest {
         assertTrue(e.getMessage().contains("--method supervised"), e.getMessage());
         Trainer.Settings s = settings(Trainer.Method.DUCISC, 2, runs.resolve("x"));
         Trainer.Settings odd = new Trainer.Settings(s.method(), 2, 3, 1, 2, new int[] {30, 32, 32}, s.ducisc(),
-                s.runDir(), 0);
+                s.runDir(), 0, s.validation(), false);
         e = assertThrows(IllegalArgumentException.class, () -> Trainer.validate(ds, odd));
         assertTrue(e.getMessage().contains("multiple of 16"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Trainer.Method.parse("fancy"));

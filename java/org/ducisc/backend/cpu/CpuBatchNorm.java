@@ -83,6 +83,18 @@ final class CpuBatchNorm {
         }
     }
 
+    /**
+     * The lanes added in lane order. reduceLanes(ADD) leaves the order open, and its compiled and
+     * interpreted forms differ in the last bit, so a run would depend on how warm the JIT is.
+     */
+    private static double laneSum(DoubleVector v) {
+        double total = 0;
+        for (double lane : v.toArray()) {
+            total += lane;
+        }
+        return total;
+    }
+
     /** Sum of (x - shift) or of (x - shift)^2 over x[base + from .. base + to). */
     private static double sumShifted(MemorySegment x, long base, long from, long to, float shift, boolean square) {
         double total = 0;
@@ -96,7 +108,7 @@ final class CpuBatchNorm {
                 DoubleVector hi = high(v);
                 acc = square ? lo.fma(lo, hi.fma(hi, acc)) : acc.add(lo).add(hi);
             }
-            total = acc.reduceLanes(VectorOperators.ADD);
+            total = laneSum(acc);
         }
         for (; j < to; j++) {
             double v = x.getAtIndex(JAVA_FLOAT, base + j) - shift;
@@ -152,8 +164,8 @@ final class CpuBatchNorm {
                     ag = ag.add(gLo).add(gHi);
                     agx = low(xv).sub(muD).fma(gLo, high(xv).sub(muD).fma(gHi, agx));
                 }
-                sg = ag.reduceLanes(VectorOperators.ADD);
-                sgx = agx.reduceLanes(VectorOperators.ADD);
+                sg = laneSum(ag);
+                sgx = laneSum(agx);
             }
             for (; j < to; j++) {
                 double g = scalarGradient(gy, gyOff + row + j, reluOut, reluOutOff + row + j);

@@ -74,6 +74,27 @@ final class CpuChannelOps {
         });
     }
 
+    /**
+     * exp and log lane by lane with Math's functions. The Vector API's EXP and LOG use another
+     * approximation once compiled than while interpreted, so results changed in the last bit with
+     * JIT warm-up and a resumed run (a fresh JVM) drifted from a straight one.
+     */
+    private static FloatVector exp(FloatVector v) {
+        float[] a = v.toArray();
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) Math.exp(a[i]);
+        }
+        return FloatVector.fromArray(Vectors.F, a, 0);
+    }
+
+    private static FloatVector log(FloatVector v) {
+        float[] a = v.toArray();
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) Math.log(a[i]);
+        }
+        return FloatVector.fromArray(Vectors.F, a, 0);
+    }
+
     static void softmax(MemorySegment x, long xOff, int n, int c, long s, MemorySegment y, long yOff, boolean log) {
         int lanes = Vectors.LANES;
         forBlocks(n, s, (i, from, to) -> {
@@ -88,14 +109,14 @@ final class CpuChannelOps {
                     }
                     FloatVector sum = FloatVector.zero(Vectors.F);
                     for (int k = 0; k < c; k++) {
-                        FloatVector e = load(x, xb + k * s + j).sub(m).lanewise(VectorOperators.EXP);
+                        FloatVector e = exp(load(x, xb + k * s + j).sub(m));
                         sum = sum.add(e);
                         if (!log) {
                             store(e, y, yb + k * s + j);
                         }
                     }
                     if (log) {
-                        FloatVector shift = m.add(sum.lanewise(VectorOperators.LOG));
+                        FloatVector shift = m.add(log(sum));
                         for (int k = 0; k < c; k++) {
                             store(load(x, xb + k * s + j).sub(shift), y, yb + k * s + j);
                         }
@@ -189,7 +210,7 @@ final class CpuChannelOps {
                     sum = sum.add(load(gy, gb + k * s + j));
                 }
                 for (int k = 0; k < c; k++) {
-                    FloatVector p = load(y, yb + k * s + j).lanewise(VectorOperators.EXP);
+                    FloatVector p = exp(load(y, yb + k * s + j));
                     store(load(gy, gb + k * s + j).sub(p.mul(sum)), gx, ob + k * s + j);
                 }
             }
