@@ -317,6 +317,8 @@ public final class Segmenter implements AutoCloseable {
                 return load(tmp, "checkpoint stream", dev);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(e.getMessage().replace(tmp.toString(), "checkpoint stream"), e);
+            } catch (IOException e) {
+                throw new IOException(String.valueOf(e.getMessage()).replace(tmp.toString(), "checkpoint stream"), e);
             } finally {
                 Files.deleteIfExists(tmp);
             }

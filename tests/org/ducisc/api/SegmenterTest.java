@@ -220,6 +220,10 @@ class SegmenterTest {
         Path garbage = dir.resolve("garbage.safetensors");
         Files.write(garbage, new byte[] {1, 2, 3});
         assertThrows(java.io.IOException.class, () -> Segmenter.builder(garbage).build());
+        try (InputStream in = Files.newInputStream(garbage)) {
+            java.io.IOException e = assertThrows(java.io.IOException.class, () -> Segmenter.builder(in).build());
+            assertTrue(e.getMessage().startsWith("checkpoint stream"), e.getMessage());
+        }
     }
 
     @Test
