@@ -26,9 +26,9 @@ import org.ducisc.tensor.Tensor;
  */
 public final class SlidingWindow {
     /**
-     * Windows per forward pass unless told otherwise. Two LA windows (112x112x80) of the 16-filter
-     * network hold about 1.5 GB of activations; more gains little on a CPU, where one window already
-     * fills every core.
+     * Windows per forward pass unless told otherwise. A forward pass keeps all its activations until it
+     * ends, so memory grows with this number: {@code ducisc test} on LA windows (112x112x80, 16 filters)
+     * peaks at 2.4 GB resident with 2 (bench/README.md).
      */
     public static final int DEFAULT_WINDOW_BATCH = 2;
 
