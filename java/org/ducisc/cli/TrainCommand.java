@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import org.ducisc.data.Dataset;
 import org.ducisc.train.DuciscConfig;
+import org.ducisc.train.SeedSweep;
 import org.ducisc.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,6 +32,9 @@ final class TrainCommand implements Runnable {
 
     @Option(names = "--seed", defaultValue = "1337", description = "Seed (default ${DEFAULT-VALUE}).")
     long seed;
+
+    @Option(names = "--seeds", split = ",", paramLabel = "S1,S2,...", description = "Several runs, one per seed (sub-folders seed_N of --out), then mean and standard deviation over seeds; replaces --seed.")
+    java.util.List<Long> seeds;
 
     @Option(names = "--out", defaultValue = "runs/train", description = "Run folder (default ${DEFAULT-VALUE}).")
     Path runDir;
@@ -111,24 +115,37 @@ final class TrainCommand implements Runnable {
             Trainer.Settings settings = new Trainer.Settings(Trainer.Method.parse(method), labelnum, maxIterations, seed,
                     baseFilters, patch == null ? null : Options.parseSize("--patch", patch), cfg, resume != null ? resume : runDir,
                     checkpointEvery, new Trainer.Validation(valStart, valEvery, valList), resume != null);
-            long t0 = System.nanoTime();
-            Trainer.Result result = Trainer.run(dataset, settings, (it, losses, thr) -> {
-                if ((it + 1) % 50 == 0 || it == 0) {
-                    double seconds = (System.nanoTime() - t0) / 1e9;
-                    out.printf(Locale.ROOT, "iteration %d/%d  loss %.4f  sup %.4f  %.2f it/s%n", it + 1, maxIterations,
-                            losses.logged(), losses.supervised(), (it + 1) / seconds);
-                    out.flush();
+            if (seeds != null) {
+                SeedSweep.Outcome o = SeedSweep.run(dataset, settings, seeds,
+                        seed -> new TrainProgress(out, "seed " + seed, maxIterations));
+                for (int i = 0; i < seeds.size(); i++) {
+                    report(out, "seed " + seeds.get(i) + ", ", o.runs().get(i));
                 }
-            });
-            out.println("test metrics, last checkpoint " + result.last() + ": " + Trainer.describe(result.lastTest()));
-            out.println(result.bestTest() == null ? "no validation ran, so there is no best checkpoint"
-                    : "test metrics, best checkpoint " + result.best() + " (iteration " + result.bestIteration() + "): "
-                    + Trainer.describe(result.bestTest()));
+                out.println("over seeds " + seeds + ", last checkpoints: " + Trainer.describe(o.last(), "seeds"));
+                if (o.best() != null) {
+                    out.println("over seeds " + seeds + ", best checkpoints: " + Trainer.describe(o.best(), "seeds"));
+                }
+                out.println("per-seed and summary rows: " + settings.runDir().resolve("seeds.csv"));
+                return;
+            }
+            Trainer.Result result;
+            try (TrainProgress progress = new TrainProgress(out, "train", maxIterations)) {
+                result = Trainer.run(dataset, settings, progress);
+            }
+            report(out, "", result);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
         }
+    }
+
+    private static void report(PrintWriter out, String prefix, Trainer.Result r) {
+        out.println(prefix + "test metrics, last checkpoint " + r.last() + ": " + Trainer.describe(r.lastTest()));
+        out.println(prefix + (r.bestTest() == null ? "no validation ran, so there is no best checkpoint"
+                : "test metrics, best checkpoint " + r.best() + " (iteration " + r.bestIteration() + "): "
+                + Trainer.describe(r.bestTest())));
+        out.flush();
     }
 }

@@ -29,7 +29,7 @@ import org.ducisc.tensor.Tensor;
 /**
  * A training run: the student (and, for the semi-supervised methods, its EMA teacher) trained on
  * two-stream batches, with a run folder holding the resolved configuration, the log, metrics.csv,
- * last.safetensors, periodic checkpoints, and the training state that {@code --resume} continues
+ * TensorBoard event files, last.safetensors, best.safetensors, periodic checkpoints, and the training state that {@code --resume} continues
  * from (see {@link TrainState}).
  */
 public final class Trainer {
@@ -60,6 +60,12 @@ public final class Trainer {
                            boolean resume) {
         int[] patchFor(Dataset dataset) {
             return patch == null ? dataset.kind().patch() : patch.clone();
+        }
+
+        /** The same run with another seed, in another folder. */
+        public Settings withSeed(long otherSeed, Path otherDir) {
+            return new Settings(method, labelnum, maxIterations, otherSeed, baseFilters, patch, ducisc, otherDir,
+                    checkpointEvery, validation, resume);
         }
     }
 
@@ -191,7 +197,8 @@ public final class Trainer {
             try (BatchLoader loader = BatchLoader.start(dataset, loaderConfig(dataset, s), start);
                  BufferedWriter log = Files.newBufferedWriter(dir.resolve("log.txt"), StandardCharsets.UTF_8,
                          StandardOpenOption.CREATE, s.resume() ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING);
-                 BufferedWriter csv = Files.newBufferedWriter(csvFile, StandardCharsets.UTF_8, StandardOpenOption.APPEND)) {
+                 BufferedWriter csv = Files.newBufferedWriter(csvFile, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+                 EventWriter events = new EventWriter(dir)) {
                 line(log, (s.resume() ? "resume at iteration " + start + " of " : "run ") + s.method().label() + " on "
                         + dataset.dir() + ", labelnum " + s.labelnum() + ", " + s.maxIterations() + " iterations, seed "
                         + s.seed() + ", " + student.parameterCount() + " parameters");
@@ -216,6 +223,7 @@ public final class Trainer {
                         continue;
                     }
                     csv.write(csvRow(it, loader.batchesPerEpoch(), losses, sgd.learningRate(), thresholds));
+                    events.scalars(it + 1, scalars(losses, sgd.learningRate(), thresholds));
                     if (listener != null) {
                         listener.iteration(it, losses, thresholds);
                     }
@@ -230,6 +238,7 @@ public final class Trainer {
                         }
                         line(log, String.format(Locale.ROOT, "iteration %d: validation Dice %.4f on %d cases%s", it + 1,
                                 dice, validationCases.size(), better ? " (best so far, saved)" : ""));
+                        events.scalars(it + 1, Map.of("val/dice", dice));
                         if (listener != null) {
                             listener.validated(it + 1, dice, better);
                         }
@@ -239,6 +248,7 @@ public final class Trainer {
                     if (periodic || stop || it + 1 == s.maxIterations()) {
                         // metrics.csv first: a saved state promises every row up to its iteration.
                         csv.flush();
+                        events.flush();
                         Map<String, String> meta = metadata(dataset, s, it + 1);
                         Checkpoint.save(last, student, meta);
                         if (periodic) {
@@ -293,9 +303,14 @@ public final class Trainer {
 
     /** "Dice 0.8812 ± 0.0210, Jaccard ..., HD95 ..., ASD ... (n cases)". */
     public static String describe(MetricSummary m) {
-        return String.format(Locale.ROOT, "Dice %.4f ± %.4f, Jaccard %.4f ± %.4f, HD95 %.2f ± %.2f, ASD %.2f ± %.2f (%d cases)",
+        return describe(m, "cases");
+    }
+
+    /** As {@link #describe(MetricSummary)}, naming what the summary is over ("cases", "seeds"). */
+    public static String describe(MetricSummary m, String over) {
+        return String.format(Locale.ROOT, "Dice %.4f ± %.4f, Jaccard %.4f ± %.4f, HD95 %.2f ± %.2f, ASD %.2f ± %.2f (%d %s)",
                 m.mean().dice(), m.std().dice(), m.mean().jaccard(), m.std().jaccard(), m.mean().hd95(), m.std().hd95(),
-                m.mean().asd(), m.std().asd(), m.cases());
+                m.mean().asd(), m.std().asd(), m.cases(), over);
     }
 
     private static List<String> validationCases(Dataset dataset, Settings s) throws IOException {
@@ -360,6 +375,23 @@ public final class Trainer {
             }
             return new DuciscStep.Losses(v, Double.NaN, Double.NaN, Double.NaN, Double.NaN, v, v);
         }
+    }
+
+    /** The TensorBoard scalars of an iteration: every loss term, the learning rate and the 8 thresholds. */
+    private static Map<String, Double> scalars(DuciscStep.Losses l, double lr, Thresholds t) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("loss/total", l.logged());
+        m.put("loss/sup", l.supervised());
+        m.put("loss/cons", l.pseudoLabel());
+        m.put("loss/proto", l.prototype());
+        m.put("loss/mix", l.mix());
+        m.put("loss/mixproto", l.mixPrototype());
+        m.put("lr", lr);
+        for (int i = 0; i < t.backgroundValues().length; i++) {
+            m.put("threshold/bg_" + i, t.background(i));
+            m.put("threshold/fg_" + i, t.foreground(i));
+        }
+        return m;
     }
 
     private static String csvRow(long it, int perEpoch, DuciscStep.Losses l, double lr, Thresholds t) {

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.ducisc.backend.Device;
 import org.ducisc.data.Dataset;
 import org.ducisc.data.Phantom;
@@ -53,6 +54,21 @@ class TrainerTest {
         try (VNet net = Checkpoint.load(a, Device.CPU)) {
             assertEquals(2, net.config().baseFilters());
         }
+        Path eventsFile;
+        try (var files = Files.list(runs.resolve("a"))) {
+            eventsFile = files.filter(f -> f.getFileName().toString().startsWith("events.out.tfevents.")).findFirst()
+                    .orElseThrow();
+        }
+        List<TfEvents.Event> events = TfEvents.read(eventsFile);
+        assertEquals(5, events.size(), "version, 3 iterations, 1 validation");
+        TfEvents.Event third = events.get(4);
+        assertEquals(3, third.step());
+        String[] row = csvA.get(3).split(",");
+        assertEquals(Float.parseFloat(row[3]), third.scalars().get("loss/sup"), 1e-5f * Float.parseFloat(row[3]));
+        assertEquals(Float.parseFloat(row[16]), third.scalars().get("threshold/fg_3"), 1e-6f);
+        assertEquals(15, third.scalars().size(), "6 loss terms, lr and 8 thresholds: " + third.scalars().keySet());
+        assertEquals(Map.of("val/dice", events.get(3).scalars().get("val/dice")), events.get(3).scalars());
+        assertEquals(2, events.get(3).step());
         String[] last = csvA.get(3).split(",", -1);
         assertTrue(!last[4].isEmpty() && !last[6].isEmpty(), "unlabeled terms are computed after the warm-up: " + csvA.get(3));
     }

@@ -1,0 +1,193 @@
+package org.ducisc.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.ducisc.backend.Device;
+import org.ducisc.data.CaseData;
+import org.ducisc.data.Dataset;
+import org.ducisc.data.Phantom;
+import org.ducisc.data.Volume;
+import org.ducisc.eval.MetricSummary;
+import org.ducisc.eval.SlidingWindow;
+import org.ducisc.nn.Checkpoint;
+import org.ducisc.nn.VNet;
+import org.ducisc.train.DuciscConfig;
+import org.ducisc.train.Evaluation;
+import org.ducisc.train.SeedSweep;
+import org.ducisc.train.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * The main job on the built-in data set: DuCiSC against the supervised-only baseline, trained at a
+ * small scale on the phantom, evaluated on its test cases, with a table and PNG figures.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = {"Trains DuCiSC and the supervised-only baseline on the synthetic phantom data set (generated"
+            + " under DIR/data if absent) at a small scale, evaluates both on its test cases, prints a side-by-side"
+            + " table and writes PNG plots to DIR/plots."})
+final class DemoCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--dir", defaultValue = "demo", description = "Demo folder: data, runs and plots (default ${DEFAULT-VALUE}).")
+    Path dir;
+
+    @Option(names = "--iterations", defaultValue = "500", description = "Iterations per method (default ${DEFAULT-VALUE}).")
+    long iterations;
+
+    @Option(names = "--warmup", defaultValue = "100", description = "Iterations before the unlabeled terms (default ${DEFAULT-VALUE}).")
+    long warmup;
+
+    @Option(names = "--labelnum", defaultValue = "4", description = "Labeled training cases (default ${DEFAULT-VALUE}).")
+    int labelnum;
+
+    @Option(names = "--patch", defaultValue = "32,32,32", description = "Training patch W,H,D (default ${DEFAULT-VALUE}).")
+    String patch;
+
+    @Option(names = "--base-filters", defaultValue = "4", description = "V-Net base filters (default ${DEFAULT-VALUE}).")
+    int baseFilters;
+
+    @Option(names = "--cases", defaultValue = "20", description = "Phantom cases when generating it (default ${DEFAULT-VALUE}; 80% train).")
+    int cases;
+
+    @Option(names = "--size", defaultValue = "64,64,48", description = "Phantom volume size when generating it (default ${DEFAULT-VALUE}).")
+    String size;
+
+    @Option(names = "--seeds", split = ",", defaultValue = "1337", paramLabel = "S1,S2,...", description = "Training seeds (default ${DEFAULT-VALUE}); with several, the table gives mean ± standard deviation over seeds.")
+    List<Long> seeds;
+
+    @Option(names = "--data-seed", defaultValue = "1337", description = "Seed of the phantom when generating it (default ${DEFAULT-VALUE}).")
+    long dataSeed;
+
+    private static final int OVERLAY_CASES = 3;
+
+    @Override
+    public void run() {
+        PrintWriter out = spec.commandLine().getOut();
+        System.setProperty("java.awt.headless", "true"); // the plots need no display
+        int[] patchSize = Options.parseSize("--patch", patch);
+        int[] volumeSize = Options.parseSize("--size", size);
+        try {
+            Path data = dir.resolve("data");
+            boolean generate = !Files.isRegularFile(data.resolve("LA").resolve("train.list"));
+            out.printf(Locale.ROOT, "demo: phantom %s (%s), labelnum %d, patch %s, %d base filters, %d iterations per"
+                            + " method, warm-up %d, seeds %s; DuCiSC vs supervised-only, last checkpoints on the test cases%n",
+                    data, generate ? cases + " cases of " + size + ", generating" : "already there", labelnum, patch,
+                    baseFilters, iterations, warmup, seeds);
+            out.flush();
+            if (generate) {
+                Phantom.writeDataset(data, cases, dataSeed, volumeSize);
+            }
+            Dataset dataset = Dataset.open("LA", data);
+            DuciscConfig d = DuciscConfig.defaults();
+            DuciscConfig cfg = new DuciscConfig(warmup, d.lambdaTeacher(), d.lambdaMix(), d.lambdaProto(),
+                    d.lambdaMixProto(), d.protoLevels(), d.fusionLow(), d.fusionHigh(), d.thresholdInit(),
+                    d.thresholdDecay(), d.thresholdLow(), d.thresholdHigh(), d.lr(), d.momentum(), d.weightDecay(),
+                    d.emaDecay(), true, true, true);
+            // No validation: the demo reports the last checkpoints, so nothing is selected on the test cases.
+            Trainer.Validation none = new Trainer.Validation(0, 0, null);
+            List<Trainer.Method> methods = List.of(Trainer.Method.DUCISC, Trainer.Method.SUPERVISED);
+            List<Trainer.Settings> settings = new ArrayList<>();
+            for (Trainer.Method m : methods) {
+                Trainer.Settings s = new Trainer.Settings(m, labelnum, iterations, seeds.get(0), baseFilters, patchSize,
+                        cfg, dir.resolve(name(m)), 0, none, false);
+                if (seeds.size() > 1) {
+                    SeedSweep.settings(dataset, s, seeds);
+                } else {
+                    Trainer.validate(dataset, s);
+                }
+                settings.add(s);
+            }
+            List<MetricSummary> results = new ArrayList<>();
+            long t0 = System.nanoTime();
+            for (Trainer.Settings s : settings) {
+                if (seeds.size() > 1) {
+                    results.add(SeedSweep.run(dataset, s, seeds,
+                            seed -> new TrainProgress(out, name(s.method()) + " seed " + seed, iterations)).last());
+                } else {
+                    try (TrainProgress progress = new TrainProgress(out, name(s.method()), iterations)) {
+                        results.add(Trainer.run(dataset, s, progress).lastTest());
+                    }
+                }
+            }
+            // The plots show the first seed's runs.
+            if (seeds.size() > 1) {
+                settings.replaceAll(s -> s.withSeed(s.seed(), SeedSweep.folder(s.runDir(), s.seed())));
+            }
+            out.print(table(methods, results, seeds.size() > 1 ? seeds.size() + " seeds, each the mean over the test cases"
+                    : results.get(0).cases() + " test cases"));
+            Path plots = Files.createDirectories(dir.resolve("plots"));
+            DemoPlots.training(plots.resolve("training.png"),
+                    DemoPlots.readMetrics(settings.get(0).runDir().resolve("metrics.csv")),
+                    DemoPlots.readMetrics(settings.get(1).runDir().resolve("metrics.csv")));
+            DemoPlots.overlays(plots.resolve("test-slices.png"), overlays(dataset, settings, patchSize));
+            out.printf(Locale.ROOT, "demo: plots in %s (training.png, test-slices.png); runs in %s and %s; %.1f minutes%n",
+                    plots, settings.get(0).runDir(), settings.get(1).runDir(), (System.nanoTime() - t0) / 60e9);
+            out.flush();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    private static String name(Trainer.Method m) {
+        return m == Trainer.Method.DUCISC ? "ducisc" : "supervised";
+    }
+
+    /** Metric rows, one column per method: mean ± standard deviation over {@code over}. */
+    static String table(List<Trainer.Method> methods, List<MetricSummary> results, String over) {
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-10s", "metric"));
+        for (Trainer.Method m : methods) {
+            b.append(String.format(Locale.ROOT, " | %-17s", m == Trainer.Method.DUCISC ? "DuCiSC" : "supervised-only"));
+        }
+        b.append('\n');
+        String[] names = {"Dice", "Jaccard", "HD95", "ASD"};
+        for (int k = 0; k < names.length; k++) {
+            b.append(String.format(Locale.ROOT, "%-10s", names[k]));
+            for (MetricSummary r : results) {
+                double[] mean = {r.mean().dice(), r.mean().jaccard(), r.mean().hd95(), r.mean().asd()};
+                double[] std = {r.std().dice(), r.std().jaccard(), r.std().hd95(), r.std().asd()};
+                b.append(String.format(Locale.ROOT, k < 2 ? " | %7.4f ± %-7.4f" : " | %7.2f ± %-7.2f", mean[k], std[k]));
+            }
+            b.append('\n');
+        }
+        return b.append("(mean ± standard deviation over ").append(over).append("; HD95 and ASD in voxels)\n").toString();
+    }
+
+    private static List<DemoPlots.Overlay> overlays(Dataset dataset, List<Trainer.Settings> settings, int[] patch)
+            throws IOException {
+        SlidingWindow window = Evaluation.window(patch, dataset.kind().strideXY(), dataset.kind().strideZ());
+        List<String> test = dataset.testCases();
+        List<DemoPlots.Overlay> rows = new ArrayList<>();
+        List<VNet> nets = new ArrayList<>();
+        try {
+            for (Trainer.Settings s : settings) {
+                nets.add(Checkpoint.load(s.runDir().resolve("last.safetensors"), Device.CPU));
+            }
+            for (String name : test.subList(0, Math.min(OVERLAY_CASES, test.size()))) {
+                CaseData c = dataset.read(name);
+                List<Volume> predictions = new ArrayList<>();
+                for (VNet net : nets) {
+                    predictions.add(Evaluation.predict(net, c.image(), window));
+                }
+                rows.add(new DemoPlots.Overlay(name, c.image(), c.label(),
+                        List.of("DuCiSC", "supervised-only"), predictions));
+            }
+        } finally {
+            for (VNet net : nets) {
+                net.close();
+            }
+        }
+        return rows;
+    }
+}

@@ -1,0 +1,83 @@
+package org.ducisc.train;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.LongFunction;
+import org.ducisc.data.Dataset;
+import org.ducisc.eval.CaseMetrics;
+import org.ducisc.eval.MetricSummary;
+
+/**
+ * One run per seed, each in its own sub-folder {@code seed_N} of the run folder, then the mean and
+ * standard deviation over seeds of each run's mean test metrics (population standard deviation,
+ * as {@link MetricSummary} computes it), written to {@code seeds.csv}.
+ */
+public final class SeedSweep {
+    /** The runs in seed order, and the summaries over seeds (best is null unless every run has a best). */
+    public record Outcome(List<Long> seeds, List<Trainer.Result> runs, MetricSummary last, MetricSummary best) {
+    }
+
+    private SeedSweep() {
+    }
+
+    public static Path folder(Path runDir, long seed) {
+        return runDir.resolve("seed_" + seed);
+    }
+
+    /** Checks every seed's settings before the first run starts. */
+    public static List<Trainer.Settings> settings(Dataset dataset, Trainer.Settings base, List<Long> seeds)
+            throws IOException {
+        if (seeds.isEmpty() || seeds.stream().distinct().count() != seeds.size()) {
+            throw new IllegalArgumentException("--seeds needs distinct seeds, got " + seeds);
+        }
+        List<Trainer.Settings> out = new ArrayList<>();
+        for (long seed : seeds) {
+            Trainer.Settings s = base.withSeed(seed, folder(base.runDir(), seed));
+            Trainer.validate(dataset, s);
+            out.add(s);
+        }
+        return out;
+    }
+
+    public static Outcome run(Dataset dataset, Trainer.Settings base, List<Long> seeds,
+                              LongFunction<Trainer.Listener> listeners) throws IOException, InterruptedException {
+        List<Trainer.Result> runs = new ArrayList<>();
+        for (Trainer.Settings s : settings(dataset, base, seeds)) {
+            runs.add(Trainer.run(dataset, s, listeners.apply(s.seed())));
+        }
+        List<CaseMetrics> last = new ArrayList<>();
+        List<CaseMetrics> best = new ArrayList<>();
+        StringBuilder csv = new StringBuilder("seed,checkpoint,dice,jaccard,hd95,asd\n");
+        for (int i = 0; i < runs.size(); i++) {
+            Trainer.Result r = runs.get(i);
+            last.add(r.lastTest().mean());
+            csv.append(row(Long.toString(seeds.get(i)), "last", r.lastTest().mean()));
+            if (r.bestTest() != null) {
+                best.add(r.bestTest().mean());
+                csv.append(row(Long.toString(seeds.get(i)), "best", r.bestTest().mean()));
+            }
+        }
+        MetricSummary lastSummary = MetricSummary.of(last);
+        MetricSummary bestSummary = best.size() == runs.size() ? MetricSummary.of(best) : null;
+        csv.append(row("mean", "last", lastSummary.mean())).append(row("std", "last", lastSummary.std()));
+        if (bestSummary != null) {
+            csv.append(row("mean", "best", bestSummary.mean())).append(row("std", "best", bestSummary.std()));
+        }
+        Path file = base.runDir().resolve("seeds.csv");
+        Path tmp = file.resolveSibling("seeds.csv.tmp");
+        Files.writeString(tmp, csv, StandardCharsets.UTF_8);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return new Outcome(List.copyOf(seeds), runs, lastSummary, bestSummary);
+    }
+
+    private static String row(String seed, String checkpoint, CaseMetrics m) {
+        return String.format(Locale.ROOT, "%s,%s,%.6f,%.6f,%.6f,%.6f%n", seed, checkpoint, m.dice(), m.jaccard(), m.hd95(),
+                m.asd());
+    }
+}

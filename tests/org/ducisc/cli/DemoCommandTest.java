@@ -1,0 +1,49 @@
+package org.ducisc.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** ./ducisc demo at a scale of seconds: phantom generated, both methods trained and compared, plots written. */
+class DemoCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void tinyDemoRunsEndToEnd() throws Exception {
+        TrainCommandTest.Outcome o = TrainCommandTest.run("demo", "--dir", dir.toString(), "--iterations", "2",
+                "--warmup", "1", "--cases", "6", "--size", "32,32,32", "--patch", "32,32,16", "--base-filters", "2",
+                "--labelnum", "2");
+        assertEquals(0, o.code(), o.err());
+        assertTrue(o.out().startsWith("demo: phantom " + dir.resolve("data") + " (6 cases of 32,32,32, generating),"
+                + " labelnum 2, patch 32,32,16, 2 base filters, 2 iterations per method, warm-up 1"), o.out());
+        assertTrue(Files.isRegularFile(dir.resolve("data/LA/test.list")));
+        // The table's Dice row holds each run's last-checkpoint mean Dice from its test_metrics.csv.
+        String diceRow = o.out().lines().filter(l -> l.startsWith("Dice ")).findFirst().orElseThrow();
+        String[] cells = diceRow.split("\\|");
+        assertEquals(3, cells.length, diceRow);
+        for (int m = 0; m < 2; m++) {
+            List<String> report = Files.readAllLines(dir.resolve(m == 0 ? "ducisc" : "supervised").resolve("test_metrics.csv"));
+            double dice = Double.parseDouble(report.get(1).split(",")[3]);
+            assertEquals(String.format(Locale.ROOT, "%.4f", dice), cells[m + 1].trim().split(" ")[0], diceRow);
+        }
+        for (String row : List.of("metric ", "Jaccard ", "HD95 ", "ASD ")) {
+            assertTrue(o.out().lines().anyMatch(l -> l.startsWith(row)), row + " missing:\n" + o.out());
+        }
+        BufferedImage training = ImageIO.read(dir.resolve("plots/training.png").toFile());
+        assertNotNull(training);
+        assertEquals(960, training.getWidth());
+        BufferedImage slices = ImageIO.read(dir.resolve("plots/test-slices.png").toFile());
+        assertNotNull(slices);
+        assertEquals(4 * (32 * 6 + 8), slices.getWidth(), "image, truth and two predictions; one row per test case");
+    }
+}

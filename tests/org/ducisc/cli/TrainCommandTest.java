@@ -1,0 +1,122 @@
+package org.ducisc.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.ducisc.data.Dataset;
+import org.ducisc.data.Phantom;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** ./ducisc train end to end on a tiny phantom: bad input fails in one line before training; --seeds summarises. */
+class TrainCommandTest {
+    @TempDir
+    static Path data;
+
+    @TempDir
+    Path work;
+
+    private static int trainCases;
+
+    @BeforeAll
+    static void phantom() throws Exception {
+        Phantom.writeDataset(data, 6, 3, new int[] {32, 32, 32});
+        trainCases = Dataset.open("LA", data).trainCases().size();
+    }
+
+    /** Exit code, stdout and stderr of one command line. */
+    record Outcome(int code, String out, String err) {
+    }
+
+    static Outcome run(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = Main.run(args);
+            return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    /** The tiny command line; {@code more} are option/value pairs that replace the defaults' values or are added. */
+    private List<String> tiny(Path out, String... more) {
+        List<String> args = new ArrayList<>(List.of("train", "--root-path", data.toString(), "--labelnum", "2",
+                "--max-iterations", "2", "--base-filters", "2", "--patch", "32,32,16", "--warmup", "1",
+                "--val-start", "2", "--val-every", "2", "--out", out.toString()));
+        for (int i = 0; i < more.length; i += 2) {
+            int at = args.indexOf(more[i]);
+            if (at >= 0) {
+                args.set(at + 1, more[i + 1]);
+            } else {
+                args.addAll(List.of(more[i], more[i + 1]));
+            }
+        }
+        return args;
+    }
+
+    private void assertFailsInOneLine(String expected, Path runDir, List<String> args) {
+        Outcome o = run(args.toArray(String[]::new));
+        assertEquals(1, o.code(), o.err());
+        String[] lines = o.err().strip().split("\n");
+        assertEquals(1, lines.length, "one line: " + o.err());
+        assertTrue(lines[0].startsWith("ducisc: ") && lines[0].contains(expected), lines[0]);
+        assertFalse(Files.exists(runDir.resolve("metrics.csv")), "nothing was trained");
+    }
+
+    @Test
+    void badInputFailsInOneLineBeforeTraining() throws Exception {
+        Path run = work.resolve("run");
+        List<String> args = tiny(run, "--dataset-name", "Liver");
+        assertFailsInOneLine("Liver", run, args);
+        assertFailsInOneLine("--labelnum " + (trainCases + 1) + " is larger than the " + trainCases, run,
+                tiny(run, "--labelnum", Integer.toString(trainCases + 1)));
+        assertFailsInOneLine("--method supervised gives the fully supervised upper bound", run,
+                tiny(run, "--labelnum", Integer.toString(trainCases)));
+        Path file = Files.writeString(work.resolve("a-file"), "x");
+        assertFailsInOneLine("cannot create the output folder", file.resolve("sub"), tiny(file.resolve("sub")));
+
+        Path done = work.resolve("done");
+        assertEquals(0, run(tiny(done).toArray(String[]::new)).code());
+        String csv = Files.readString(done.resolve("metrics.csv"));
+        Outcome o = run(tiny(done, "--resume", done.toString(), "--max-iterations", "4", "--lamda-mix", "0.2")
+                .toArray(String[]::new));
+        assertEquals(1, o.code());
+        assertEquals("ducisc: --resume " + done + ": the run was started with lamda_mix 0.1, this command has 0.2;"
+                + " resume with the same settings or start a new run", o.err().strip());
+        assertEquals(csv, Files.readString(done.resolve("metrics.csv")));
+    }
+
+    @Test
+    void seedsRunInSubFoldersAndAreSummarised() throws Exception {
+        Path out = work.resolve("sweep");
+        Outcome o = run(tiny(out, "--seeds", "3,4").toArray(String[]::new));
+        assertEquals(0, o.code(), o.err());
+        assertTrue(o.out().contains("over seeds [3, 4], last checkpoints: Dice "), o.out());
+        double[] dice = new double[2];
+        for (int i = 0; i < 2; i++) {
+            List<String> report = Files.readAllLines(out.resolve("seed_" + (3 + i)).resolve("test_metrics.csv"));
+            dice[i] = Double.parseDouble(report.get(1).split(",")[3]);
+            assertTrue(Files.readString(out.resolve("seed_" + (3 + i)).resolve("config.json")).contains("\"seed\": " + (3 + i)));
+        }
+        List<String> rows = Files.readAllLines(out.resolve("seeds.csv"));
+        String mean = rows.stream().filter(r -> r.startsWith("mean,last,")).findFirst().orElseThrow();
+        String std = rows.stream().filter(r -> r.startsWith("std,last,")).findFirst().orElseThrow();
+        assertEquals((dice[0] + dice[1]) / 2, Double.parseDouble(mean.split(",")[2]), 2e-6, rows.toString());
+        assertEquals(Math.abs(dice[0] - dice[1]) / 2, Double.parseDouble(std.split(",")[2]), 2e-6, rows.toString());
+    }
+}
