@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 /** {@code ducisc phantom}: writes the synthetic left-atrium-like data set. */
 @Command(name = "phantom", mixinStandardHelpOptions = true,
         description = {"Writes a synthetic data set in the LA layout: OUT/LA/2018LA_Seg_TrainingSet/<case>/mri_norm2.h5,"
-            + " OUT/LA/train.list (first 80% of the cases) and OUT/LA/test.list (the rest).",
+            + " OUT/LA/train.list (first 80%% of the cases) and OUT/LA/test.list (the rest).",
             "Same seed, cases and size: same files, byte for byte."})
 public final class PhantomCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "Output root (the future --root-path).")

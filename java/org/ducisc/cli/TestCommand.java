@@ -24,8 +24,8 @@ import picocli.CommandLine.Spec;
         description = {"Evaluates a checkpoint on the test list of a data set as the reference does: sliding-window"
             + " inference, prediction = foreground probability > 0.5 (optionally its largest component), Dice, Jaccard,"
             + " HD95 and ASD per case at unit spacing.",
-            "Prints one line per case ('%02d,<TAB>dice, jaccard, hd95, asd', the reference's) and a 'mean (std)' line;"
-                + " writes the same numbers to REPORT.json and REPORT.csv."})
+            "Prints one line per case ('%%02d,<TAB>dice, jaccard, hd95, asd', the reference's) and a 'mean (std)' line;"
+                + " writes the same numbers to PREFIX.json and PREFIX.csv."})
 final class TestCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -42,10 +42,10 @@ final class TestCommand implements Callable<Integer> {
     @Option(names = "--list", description = "Case list to evaluate (default: the data set's test.list).")
     Path list;
 
-    @Option(names = "--report", description = "Writes REPORT.json and REPORT.csv (default: test-metrics beside the checkpoint).")
+    @Option(names = "--report", paramLabel = "PREFIX", description = "Writes PREFIX.json and PREFIX.csv (default: test-metrics beside the checkpoint).")
     Path report;
 
-    @Option(names = {"--save-predictions", "--save_predictions"}, description = "Also write each case's label map as DIR/<case>_pred.nii.gz (uint8).")
+    @Option(names = {"--save-predictions", "--save_predictions"}, paramLabel = "DIR", description = "Also write each case's label map as DIR/<case>_pred.nii.gz (uint8).")
     Path savePredictions;
 
     @Override

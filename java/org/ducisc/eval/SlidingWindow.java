@@ -106,9 +106,10 @@ public final class SlidingWindow {
             throw new IllegalArgumentException("sliding window: the input is a uint8 label volume, not an image");
         }
         VNet.Config config = net.config();
-        if (config.inChannels() != 1) {
+        if (config.inChannels() != 1 || config.classes() != 2) {
             throw new IllegalArgumentException("sliding window: the network takes " + config.inChannels()
-                    + " input channels; only single-channel images are supported");
+                    + " input channels and has " + config.classes() + " classes; binary segmentation of"
+                    + " single-channel images (1 and 2) is supported");
         }
         net.checkInput(new long[] {1, 1, patch[0], patch[1], patch[2]});
         int[] size = image.shape();

@@ -116,5 +116,11 @@ class SlidingWindowTest {
             assertThrows(IllegalArgumentException.class, () -> new SlidingWindow(PATCH, 8, 8)
                     .foregroundProbability(net, Volume.ofLabels(new int[] {20, 20, 20}, new byte[8000])));
         }
+        try (VNet threeClasses = new VNet(new VNet.Config(1, 3, 4, false, true), Device.CPU, new Rng(1), new Rng(2))) {
+            Volume image = Volume.ofFloats(new int[] {20, 20, 20}, new float[8000]);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new SlidingWindow(PATCH, 8, 8).foregroundProbability(threeClasses, image));
+            assertTrue(e.getMessage().contains("3 classes"), e.getMessage());
+        }
     }
 }
