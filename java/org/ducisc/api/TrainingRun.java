@@ -138,6 +138,7 @@ public final class TrainingRun {
         private long seed = 1337;
         private int baseFilters = 16;
         private int[] patch;
+        private boolean padding = true;
         private Path output = Path.of("runs", "train");
         private long checkpointEvery = 1000;
         private String device = "cpu";
@@ -198,6 +199,15 @@ public final class TrainingRun {
         /** Training patch (default: the data set's, e.g. 112x112x80 for LA); multiples of 16. */
         public Builder patch(int w, int h, int d) {
             this.patch = new int[] {w, h, d};
+            return this;
+        }
+
+        /**
+         * Zero-pad training volumes smaller than the patch before cropping, as the reference does (default
+         * true); without it every side of every training volume must exceed the patch.
+         */
+        public Builder padding(boolean on) {
+            this.padding = on;
             return this;
         }
 
@@ -313,7 +323,7 @@ public final class TrainingRun {
                     emaDecay, prototypes, fusion, fixedThreshold == null);
             Dataset data = Dataset.open(dataset, rootPath);
             Trainer.Settings settings = new Trainer.Settings(Trainer.Method.parse(method), labelnum, maxIterations, seed,
-                    baseFilters, patch, cfg, output, checkpointEvery, validation, resume);
+                    baseFilters, patch, padding, cfg, output, checkpointEvery, validation, resume);
             Trainer.validate(data, settings);
             return new TrainingRun(data, settings);
         }

@@ -12,12 +12,12 @@ import org.ducisc.data.CaseData;
 import org.ducisc.data.Dataset;
 import org.ducisc.data.Phantom;
 import org.ducisc.data.Volume;
+import org.ducisc.eval.Evaluation;
 import org.ducisc.eval.MetricSummary;
 import org.ducisc.eval.SlidingWindow;
 import org.ducisc.nn.Checkpoint;
 import org.ducisc.nn.VNet;
 import org.ducisc.train.DuciscConfig;
-import org.ducisc.train.Evaluation;
 import org.ducisc.train.SeedSweep;
 import org.ducisc.train.Trainer;
 import picocli.CommandLine.Command;
@@ -55,7 +55,7 @@ final class DemoCommand implements Runnable {
     @Option(names = "--base-filters", defaultValue = "4", description = "V-Net base filters (default ${DEFAULT-VALUE}).")
     int baseFilters;
 
-    @Option(names = "--cases", defaultValue = "20", description = "Phantom cases when generating it (default ${DEFAULT-VALUE}; 80% train).")
+    @Option(names = "--cases", defaultValue = "20", description = "Phantom cases when generating it (default ${DEFAULT-VALUE}; 80%% train).")
     int cases;
 
     @Option(names = "--size", defaultValue = "64,64,48", description = "Phantom volume size when generating it (default ${DEFAULT-VALUE}).")
@@ -98,7 +98,7 @@ final class DemoCommand implements Runnable {
             List<Trainer.Settings> settings = new ArrayList<>();
             for (Trainer.Method m : methods) {
                 Trainer.Settings s = new Trainer.Settings(m, labelnum, iterations, seeds.get(0), baseFilters, patchSize,
-                        cfg, dir.resolve(name(m)), 0, none, false);
+                        true, cfg, dir.resolve(name(m)), 0, none, false);
                 if (seeds.size() > 1) {
                     SeedSweep.settings(dataset, s, seeds);
                 } else {
@@ -166,27 +166,23 @@ final class DemoCommand implements Runnable {
 
     private static List<DemoPlots.Overlay> overlays(Dataset dataset, List<Trainer.Settings> settings, int[] patch)
             throws IOException {
-        SlidingWindow window = Evaluation.window(patch, dataset.kind().strideXY(), dataset.kind().strideZ());
+        SlidingWindow window = Trainer.testWindow(dataset, patch);
         List<String> test = dataset.testCases();
+        List<String> shown = test.subList(0, Math.min(OVERLAY_CASES, test.size()));
+        List<List<Volume>> predictions = new ArrayList<>();
+        for (int c = 0; c < shown.size(); c++) {
+            predictions.add(new ArrayList<>());
+        }
+        for (Trainer.Settings s : settings) {
+            try (VNet net = Checkpoint.load(s.runDir().resolve("last.safetensors"), Device.CPU)) {
+                Evaluation.run(net, dataset, shown, window, false, (i, result, prediction) -> predictions.get(i).add(prediction));
+            }
+        }
         List<DemoPlots.Overlay> rows = new ArrayList<>();
-        List<VNet> nets = new ArrayList<>();
-        try {
-            for (Trainer.Settings s : settings) {
-                nets.add(Checkpoint.load(s.runDir().resolve("last.safetensors"), Device.CPU));
-            }
-            for (String name : test.subList(0, Math.min(OVERLAY_CASES, test.size()))) {
-                CaseData c = dataset.read(name);
-                List<Volume> predictions = new ArrayList<>();
-                for (VNet net : nets) {
-                    predictions.add(Evaluation.predict(net, c.image(), window));
-                }
-                rows.add(new DemoPlots.Overlay(name, c.image(), c.label(),
-                        List.of("DuCiSC", "supervised-only"), predictions));
-            }
-        } finally {
-            for (VNet net : nets) {
-                net.close();
-            }
+        for (int c = 0; c < shown.size(); c++) {
+            CaseData data = dataset.read(shown.get(c));
+            rows.add(new DemoPlots.Overlay(data.name(), data.image(), data.label(), List.of("DuCiSC", "supervised-only"),
+                    predictions.get(c)));
         }
         return rows;
     }

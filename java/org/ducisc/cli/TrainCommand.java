@@ -51,6 +51,9 @@ final class TrainCommand implements Runnable {
     @Option(names = "--patch", description = "Patch W,H,D (default: the data set's).")
     String patch;
 
+    @Option(names = "--no-pad", description = "No zero padding in the training crop: every side of every training volume must then exceed the patch.")
+    boolean noPad;
+
     @Option(names = {"--warmup", "--consistency-rampup"}, defaultValue = "2000", description = "Iterations before the unlabeled terms (default ${DEFAULT-VALUE}).")
     long warmup;
 
@@ -113,7 +116,7 @@ final class TrainCommand implements Runnable {
         try {
             Dataset dataset = Dataset.open(datasetName, rootPath);
             Trainer.Settings settings = new Trainer.Settings(Trainer.Method.parse(method), labelnum, maxIterations, seed,
-                    baseFilters, patch == null ? null : Options.parseSize("--patch", patch), cfg, resume != null ? resume : runDir,
+                    baseFilters, patch == null ? null : Options.parseSize("--patch", patch), !noPad, cfg, resume != null ? resume : runDir,
                     checkpointEvery, new Trainer.Validation(valStart, valEvery, valList), resume != null);
             if (seeds != null) {
                 SeedSweep.Outcome o = SeedSweep.run(dataset, settings, seeds,

@@ -29,14 +29,43 @@ import org.ducisc.tensor.Rng;
 public final class Augmentation {
     private final int[] patch;
     private final boolean rotFlip;
+    private final boolean pad;
 
-    /** {@code rotFlip} turns the LA rotation and flip on; the crop is always done. */
+    /** {@code rotFlip} turns the LA rotation and flip on; the crop is always done, with the reference's padding. */
     public Augmentation(int[] patch, boolean rotFlip) {
+        this(patch, rotFlip, true);
+    }
+
+    /**
+     * With {@code pad} false the crop never pads, so every side of a (rotated) volume must exceed
+     * the patch side ({@link #fits}).
+     */
+    public Augmentation(int[] patch, boolean rotFlip, boolean pad) {
         if (patch.length != 3 || patch[0] <= 0 || patch[1] <= 0 || patch[2] <= 0) {
             throw new IllegalArgumentException("Augmentation: patch must be 3 positive sizes, got " + Arrays.toString(patch));
         }
         this.patch = patch.clone();
         this.rotFlip = rotFlip;
+        this.pad = pad;
+    }
+
+    /**
+     * Whether every crop of a volume of {@code shape} can be drawn: always with padding; without it
+     * each side must exceed the patch side (the corner is drawn from [0, size - patch)), in both
+     * orientations when rot90 may swap W and H.
+     */
+    public boolean fits(int[] shape) {
+        if (pad) {
+            return true;
+        }
+        boolean straight = shape[0] > patch[0] && shape[1] > patch[1] && shape[2] > patch[2];
+        boolean swapped = shape[1] > patch[0] && shape[0] > patch[1];
+        return straight && (!rotFlip || swapped);
+    }
+
+    /** The padding this crop applies to a (rotated) shape: the reference's rule, or none. */
+    private int[] paddingOf(int[] rotated) {
+        return pad ? padding(rotated, patch) : new int[3];
     }
 
     /** The reference's transforms for a data set: its patch size, rot/flip for LA only. */
@@ -120,7 +149,11 @@ public final class Augmentation {
             axis = rng.nextInt(2);
         }
         int[] r = rotatedShape(shape, k);
-        int[] pad = padding(r, patch);
+        int[] pad = paddingOf(r);
+        if (!fits(shape)) {
+            throw new IllegalArgumentException("Augmentation.draw: without padding the patch " + Arrays.toString(patch)
+                    + " needs every side of the volume to be larger, got " + Arrays.toString(r));
+        }
         int[] corner = new int[3];
         for (int a = 0; a < 3; a++) {
             corner[a] = rng.nextInt(r[a] + 2 * pad[a] - patch[a]);
@@ -166,7 +199,7 @@ public final class Augmentation {
         int d = shape[2];
         int k = draw.k();
         int[] r = rotatedShape(shape, k);
-        int[] pad = padding(r, patch);
+        int[] pad = paddingOf(r);
         int[] c = draw.corner;
         for (int a = 0; a < 3; a++) {
             if (c[a] < 0 || c[a] > r[a] + 2 * pad[a] - patch[a]) {

@@ -17,6 +17,7 @@ import org.ducisc.data.Augmentation;
 import org.ducisc.data.BatchLoader;
 import org.ducisc.data.Dataset;
 import org.ducisc.data.TrainBatch;
+import org.ducisc.eval.Evaluation;
 import org.ducisc.eval.MetricSummary;
 import org.ducisc.eval.SlidingWindow;
 import org.ducisc.nn.Checkpoint;
@@ -54,18 +55,21 @@ public final class Trainer {
         }
     }
 
-    /** Everything a run depends on; a null patch means the data set's own (section 1 of the method page). */
+    /**
+     * Everything a run depends on; a null patch means the data set's own (section 1 of the method
+     * page); {@code padding} false turns the training crop's zero padding off.
+     */
     public record Settings(Method method, int labelnum, long maxIterations, long seed, int baseFilters, int[] patch,
-                           DuciscConfig ducisc, Path runDir, long checkpointEvery, Validation validation,
-                           boolean resume) {
+                           boolean padding, DuciscConfig ducisc, Path runDir, long checkpointEvery,
+                           Validation validation, boolean resume) {
         int[] patchFor(Dataset dataset) {
             return patch == null ? dataset.kind().patch() : patch.clone();
         }
 
         /** The same run with another seed, in another folder. */
         public Settings withSeed(long otherSeed, Path otherDir) {
-            return new Settings(method, labelnum, maxIterations, otherSeed, baseFilters, patch, ducisc, otherDir,
-                    checkpointEvery, validation, resume);
+            return new Settings(method, labelnum, maxIterations, otherSeed, baseFilters, patch, padding, ducisc,
+                    otherDir, checkpointEvery, validation, resume);
         }
     }
 
@@ -128,6 +132,18 @@ public final class Trainer {
                         + ": every side must be a positive multiple of " + VNet.SIZE_MULTIPLE);
             }
         }
+        if (!s.padding()) {
+            Augmentation crop = augmentation(dataset, s);
+            for (String name : dataset.trainCases()) {
+                int[] shape = dataset.readImage(name).shape();
+                if (!crop.fits(shape)) {
+                    throw new IllegalArgumentException("--no-pad: patch " + java.util.Arrays.toString(s.patchFor(dataset))
+                            + " does not fit inside case " + name + " of size " + java.util.Arrays.toString(shape)
+                            + " (without padding every side must be larger" + (crop.rotFlip() ? ", W and H either way round" : "")
+                            + "); use a smaller --patch or keep the padding");
+                }
+            }
+        }
         if (s.maxIterations() < 1) {
             throw new IllegalArgumentException("--max-iterations must be >= 1, got " + s.maxIterations());
         }
@@ -176,7 +192,7 @@ public final class Trainer {
         Path best = dir.resolve("best.safetensors");
         List<String> validationCases = validationCases(dataset, s);
         int[] patch = s.patchFor(dataset);
-        SlidingWindow window = Evaluation.window(patch, dataset.kind().strideXY(), dataset.kind().strideZ());
+        SlidingWindow window = testWindow(dataset, patch);
         Path stateFile = dir.resolve(TrainState.FILE);
         try (VNet student = new VNet(netConfig, Device.CPU, root.fork(), root.fork());
              VNet teacher = new VNet(netConfig, Device.CPU, root.fork(), root.fork());
@@ -192,7 +208,10 @@ public final class Trainer {
                 keepRowsUpTo(csvFile, start);
             } else {
                 Files.writeString(csvFile, CSV_HEADER, StandardCharsets.UTF_8);
-                Files.deleteIfExists(best); // from an earlier run in this folder
+                // From an earlier run in this folder: a kill before the first checkpoint must not leave
+                // its state for --resume, nor its best weights for the report.
+                Files.deleteIfExists(stateFile);
+                Files.deleteIfExists(best);
             }
             try (BatchLoader loader = BatchLoader.start(dataset, loaderConfig(dataset, s), start);
                  BufferedWriter log = Files.newBufferedWriter(dir.resolve("log.txt"), StandardCharsets.UTF_8,
@@ -228,8 +247,7 @@ public final class Trainer {
                         listener.iteration(it, losses, thresholds);
                     }
                     if (s.validation().due(it + 1)) {
-                        double dice = MetricSummary.of(Evaluation.evaluate(student, dataset, validationCases, window))
-                                .mean().dice();
+                        double dice = evaluate(student, dataset, validationCases, window).mean().dice();
                         boolean better = bestIteration < 0 || dice > bestDice;
                         if (better) {
                             bestDice = dice;
@@ -273,11 +291,11 @@ public final class Trainer {
     private static Result report(Dataset dataset, Settings s, VNet student, Path last, Path best, long bestIteration,
                                  SlidingWindow window, BufferedWriter log) throws IOException {
         List<String> test = dataset.testCases();
-        MetricSummary lastTest = MetricSummary.of(Evaluation.evaluate(student, dataset, test, window));
+        MetricSummary lastTest = evaluate(student, dataset, test, window);
         MetricSummary bestTest = null;
         if (bestIteration >= 0) {
             try (VNet net = Checkpoint.load(best, Device.CPU)) {
-                bestTest = MetricSummary.of(Evaluation.evaluate(net, dataset, test, window));
+                bestTest = evaluate(net, dataset, test, window);
             }
         }
         StringBuilder csv = new StringBuilder("checkpoint,iteration,cases,dice,dice_std,jaccard,jaccard_std,hd95,hd95_std,"
@@ -313,6 +331,18 @@ public final class Trainer {
                 m.mean().asd(), m.std().asd(), m.cases(), over);
     }
 
+    /** The reference's evaluation (sliding window, 0.5 threshold, no post-processing) of {@code cases}. */
+    public static MetricSummary evaluate(VNet net, Dataset dataset, List<String> cases, SlidingWindow window)
+            throws IOException {
+        return Evaluation.summarize(Evaluation.run(net, dataset, cases, window, false, null));
+    }
+
+    /** The sliding window for a training patch: the data set's strides, never longer than the patch side. */
+    public static SlidingWindow testWindow(Dataset dataset, int[] patch) {
+        int xy = Math.min(dataset.kind().strideXY(), Math.min(patch[0], patch[1]));
+        return new SlidingWindow(patch, xy, Math.min(dataset.kind().strideZ(), patch[2]));
+    }
+
     private static List<String> validationCases(Dataset dataset, Settings s) throws IOException {
         return s.validation().list() == null ? dataset.testCases() : dataset.readList(s.validation().list());
     }
@@ -338,10 +368,14 @@ public final class Trainer {
 
     private static BatchLoader.Config loaderConfig(Dataset dataset, Settings s) {
         BatchLoader.Config ref = BatchLoader.Config.reference(dataset.kind(), s.labelnum(), s.seed());
-        Augmentation aug = new Augmentation(s.patchFor(dataset), ref.augmentation().rotFlip());
+        Augmentation aug = augmentation(dataset, s);
         // The supervised baseline reads labeled cases only.
         int unlabeled = s.method() == Method.SUPERVISED ? 0 : ref.unlabeledBatch();
         return new BatchLoader.Config(ref.labelnum(), ref.labeledBatch(), unlabeled, aug, ref.seed(), ref.prefetch());
+    }
+
+    private static Augmentation augmentation(Dataset dataset, Settings s) {
+        return new Augmentation(s.patchFor(dataset), Augmentation.forKind(dataset.kind()).rotFlip(), s.padding());
     }
 
     private static DuciscStep.Losses semiStep(VNet student, VNet teacher, Sgd sgd, Thresholds thresholds,
@@ -432,6 +466,7 @@ public final class Trainer {
         m.put("seed", Long.toString(s.seed()));
         m.put("base_filters", Integer.toString(s.baseFilters()));
         m.put("patch", java.util.Arrays.toString(s.patchFor(dataset)));
+        m.put("padding", Boolean.toString(s.padding()));
         m.put("warmup", Long.toString(c.warmup()));
         m.put("lamda_teacher", Double.toString(c.lambdaTeacher()));
         m.put("lamda_mix", Double.toString(c.lambdaMix()));

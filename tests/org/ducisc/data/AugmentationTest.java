@@ -2,6 +2,7 @@ package org.ducisc.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -115,6 +116,33 @@ class AugmentationTest {
                 assertTrue(x >= 1, "no padding when every side is larger than the patch");
             }
         }
+    }
+
+    @Test
+    void withoutPaddingOnlyLargerVolumesFitAndNoZeroIsAdded() {
+        int[] patch = {5, 6, 7};
+        Augmentation noPad = new Augmentation(patch, true, false);
+        assertTrue(noPad.fits(new int[] {7, 7, 8}));
+        assertFalse(noPad.fits(new int[] {6, 7, 7}), "D equals the patch side: no corner to draw from [0, 0)");
+        assertFalse(noPad.fits(new int[] {6, 7, 8}), "rot90 puts W = 6 against the patch's second side, 6");
+        assertTrue(new Augmentation(patch, false, false).fits(new int[] {6, 7, 8}), "no rotation: each side against its own");
+        assertTrue(new Augmentation(patch, true).fits(new int[] {2, 2, 2}), "with padding anything fits");
+        int[] shape = {7, 7, 8};
+        float[] v = new float[7 * 7 * 8];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = 1 + i;
+        }
+        Volume image = Volume.ofFloats(shape, v);
+        Rng rng = new Rng(5);
+        for (int t = 0; t < 30; t++) {
+            Augmentation.Draw d = noPad.draw(shape, rng);
+            for (float x : noPad.apply(image, d).floats()) {
+                assertTrue(x >= 1, "no zero padding: " + d);
+            }
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> noPad.draw(new int[] {6, 7, 7}, new Rng(1)));
+        assertTrue(e.getMessage().contains("without padding"), e.getMessage());
     }
 
     @Test

@@ -38,7 +38,7 @@ class ResumeTest {
                 d.lambdaMixProto(), d.protoLevels(), d.fusionLow(), d.fusionHigh(), d.thresholdInit(),
                 d.thresholdDecay(), d.thresholdLow(), d.thresholdHigh(), d.lr(), d.momentum(), d.weightDecay(),
                 d.emaDecay(), true, true, true);
-        return new Trainer.Settings(Trainer.Method.DUCISC, labelnum, iterations, 5, 4, new int[] {32, 32, 16},
+        return new Trainer.Settings(Trainer.Method.DUCISC, labelnum, iterations, 5, 4, new int[] {32, 32, 16}, true,
                 shortWarmup, dir, CHECKPOINT_EVERY, new Trainer.Validation(2, 2, null), resume);
     }
 

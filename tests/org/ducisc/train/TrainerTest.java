@@ -12,7 +12,6 @@ import java.util.Map;
 import org.ducisc.backend.Device;
 import org.ducisc.data.Dataset;
 import org.ducisc.data.Phantom;
-import org.ducisc.eval.MetricSummary;
 import org.ducisc.eval.SlidingWindow;
 import org.ducisc.nn.Checkpoint;
 import org.ducisc.nn.VNet;
@@ -38,7 +37,8 @@ class TrainerTest {
                 d.lambdaMixProto(), d.protoLevels(), d.fusionLow(), d.fusionHigh(), d.thresholdInit(),
                 d.thresholdDecay(), d.thresholdLow(), d.thresholdHigh(), d.lr(), d.momentum(), d.weightDecay(),
                 d.emaDecay(), true, true, true);
-        return new Trainer.Settings(method, labelnum, 3, 42, 2, new int[] {32, 32, 16}, shortWarmup, dir, 2, new Trainer.Validation(2, 2, null), false);
+        return new Trainer.Settings(method, labelnum, 3, 42, 2, new int[] {32, 32, 16}, true, shortWarmup, dir, 2,
+                new Trainer.Validation(2, 2, null), false);
     }
 
     @Test
@@ -81,7 +81,7 @@ class TrainerTest {
         Files.write(valList, valCases);
         Trainer.Settings s = settings(Trainer.Method.DUCISC, 2, runs.resolve("v"));
         Trainer.Settings everyIteration = new Trainer.Settings(s.method(), 2, 3, s.seed(), s.baseFilters(), s.patch(),
-                s.ducisc(), s.runDir(), 0, new Trainer.Validation(1, 1, valList), false);
+                true, s.ducisc(), s.runDir(), 0, new Trainer.Validation(1, 1, valList), false);
         List<Double> dice = new ArrayList<>();
         Trainer.Result r = Trainer.run(ds, everyIteration, new Trainer.Listener() {
             @Override
@@ -97,12 +97,12 @@ class TrainerTest {
         assertEquals(3, dice.size(), "validated after iterations 1, 2 and 3");
         double max = dice.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
         assertEquals(dice.indexOf(max) + 1, r.bestIteration(), "the first iteration with the highest Dice: " + dice);
-        SlidingWindow window = Evaluation.window(s.patch(), ds.kind().strideXY(), ds.kind().strideZ());
+        SlidingWindow window = Trainer.testWindow(ds, s.patch());
         try (VNet best = Checkpoint.load(r.best(), Device.CPU); VNet last = Checkpoint.load(r.last(), Device.CPU)) {
-            assertEquals(max, MetricSummary.of(Evaluation.evaluate(best, ds, valCases, window)).mean().dice(), 0.0,
+            assertEquals(max, Trainer.evaluate(best, ds, valCases, window).mean().dice(), 0.0,
                     "best.safetensors holds the weights that scored the best validation Dice");
-            assertEquals(r.bestTest(), MetricSummary.of(Evaluation.evaluate(best, ds, ds.testCases(), window)));
-            assertEquals(r.lastTest(), MetricSummary.of(Evaluation.evaluate(last, ds, ds.testCases(), window)));
+            assertEquals(r.bestTest(), Trainer.evaluate(best, ds, ds.testCases(), window));
+            assertEquals(r.lastTest(), Trainer.evaluate(last, ds, ds.testCases(), window));
         }
         List<String> report = Files.readAllLines(runs.resolve("v/test_metrics.csv"));
         assertEquals(3, report.size(), "header, last and best: " + report);
@@ -131,7 +131,7 @@ class TrainerTest {
                 () -> Trainer.validate(ds, settings(Trainer.Method.DUCISC, train, runs.resolve("x"))));
         assertTrue(e.getMessage().contains("--method supervised"), e.getMessage());
         Trainer.Settings s = settings(Trainer.Method.DUCISC, 2, runs.resolve("x"));
-        Trainer.Settings odd = new Trainer.Settings(s.method(), 2, 3, 1, 2, new int[] {30, 32, 32}, s.ducisc(),
+        Trainer.Settings odd = new Trainer.Settings(s.method(), 2, 3, 1, 2, new int[] {30, 32, 32}, true, s.ducisc(),
                 s.runDir(), 0, s.validation(), false);
         e = assertThrows(IllegalArgumentException.class, () -> Trainer.validate(ds, odd));
         assertTrue(e.getMessage().contains("multiple of 16"), e.getMessage());

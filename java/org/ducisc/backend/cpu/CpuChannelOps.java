@@ -74,27 +74,6 @@ final class CpuChannelOps {
         });
     }
 
-    /**
-     * exp and log lane by lane with Math's functions. The Vector API's EXP and LOG use another
-     * approximation once compiled than while interpreted, so results changed in the last bit with
-     * JIT warm-up and a resumed run (a fresh JVM) drifted from a straight one.
-     */
-    private static FloatVector exp(FloatVector v) {
-        float[] a = v.toArray();
-        for (int i = 0; i < a.length; i++) {
-            a[i] = (float) Math.exp(a[i]);
-        }
-        return FloatVector.fromArray(Vectors.F, a, 0);
-    }
-
-    private static FloatVector log(FloatVector v) {
-        float[] a = v.toArray();
-        for (int i = 0; i < a.length; i++) {
-            a[i] = (float) Math.log(a[i]);
-        }
-        return FloatVector.fromArray(Vectors.F, a, 0);
-    }
-
     static void softmax(MemorySegment x, long xOff, int n, int c, long s, MemorySegment y, long yOff, boolean log) {
         int lanes = Vectors.LANES;
         forBlocks(n, s, (i, from, to) -> {
@@ -109,14 +88,14 @@ final class CpuChannelOps {
                     }
                     FloatVector sum = FloatVector.zero(Vectors.F);
                     for (int k = 0; k < c; k++) {
-                        FloatVector e = exp(load(x, xb + k * s + j).sub(m));
+                        FloatVector e = ExactMath.exp(load(x, xb + k * s + j).sub(m));
                         sum = sum.add(e);
                         if (!log) {
                             store(e, y, yb + k * s + j);
                         }
                     }
                     if (log) {
-                        FloatVector shift = m.add(log(sum));
+                        FloatVector shift = m.add(ExactMath.log(sum));
                         for (int k = 0; k < c; k++) {
                             store(load(x, xb + k * s + j).sub(shift), y, yb + k * s + j);
                         }
@@ -134,14 +113,14 @@ final class CpuChannelOps {
                 }
                 float sum = 0f;
                 for (int k = 0; k < c; k++) {
-                    float e = (float) Math.exp(x.getAtIndex(JAVA_FLOAT, xb + k * s + j) - m);
+                    float e = ExactMath.exp(x.getAtIndex(JAVA_FLOAT, xb + k * s + j) - m);
                     sum += e;
                     if (!log) {
                         y.setAtIndex(JAVA_FLOAT, yb + k * s + j, e);
                     }
                 }
                 if (log) {
-                    float shift = m + (float) Math.log(sum);
+                    float shift = m + ExactMath.log(sum);
                     for (int k = 0; k < c; k++) {
                         y.setAtIndex(JAVA_FLOAT, yb + k * s + j, x.getAtIndex(JAVA_FLOAT, xb + k * s + j) - shift);
                     }
@@ -210,7 +189,7 @@ final class CpuChannelOps {
                     sum = sum.add(load(gy, gb + k * s + j));
                 }
                 for (int k = 0; k < c; k++) {
-                    FloatVector p = exp(load(y, yb + k * s + j));
+                    FloatVector p = ExactMath.exp(load(y, yb + k * s + j));
                     store(load(gy, gb + k * s + j).sub(p.mul(sum)), gx, ob + k * s + j);
                 }
             }
@@ -221,7 +200,7 @@ final class CpuChannelOps {
                 sum += gy.getAtIndex(JAVA_FLOAT, gb + k * s + j);
             }
             for (int k = 0; k < c; k++) {
-                float p = (float) Math.exp(y.getAtIndex(JAVA_FLOAT, yb + k * s + j));
+                float p = ExactMath.exp(y.getAtIndex(JAVA_FLOAT, yb + k * s + j));
                 gx.setAtIndex(JAVA_FLOAT, ob + k * s + j, gy.getAtIndex(JAVA_FLOAT, gb + k * s + j) - p * sum);
             }
         }
