@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.ducisc.api.Segmenter;
 import org.ducisc.backend.Device;
 import org.ducisc.data.DatasetKind;
 import org.ducisc.eval.SlidingWindow;
@@ -55,6 +56,17 @@ final class InferenceOptions {
             throw new IOException(checkpoint + ": checkpoint not found");
         }
         return Checkpoint.load(checkpoint, Device.CPU);
+    }
+
+    /** A segmenter with these options (window, largest component) on the checkpoint, naming the file in any error. */
+    Segmenter segmenter(DatasetKind kind) throws IOException {
+        if (!Files.isRegularFile(checkpoint)) {
+            throw new IOException(checkpoint + ": checkpoint not found");
+        }
+        SlidingWindow w = window(kind);
+        int[] p = w.patch();
+        return Segmenter.builder(checkpoint).patch(p[0], p[1], p[2]).strides(w.strideXY(), w.strideZ())
+                .windowBatch(w.windowBatch()).largestComponent(largestComponent).build();
     }
 
     /**

@@ -8,12 +8,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import org.ducisc.api.Image;
+import org.ducisc.api.Segmentation;
+import org.ducisc.api.Segmenter;
 import org.ducisc.data.DatasetKind;
 import org.ducisc.data.H5Volumes;
 import org.ducisc.data.Nifti;
 import org.ducisc.data.Volume;
-import org.ducisc.eval.SlidingWindow;
-import org.ducisc.nn.VNet;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -59,9 +60,10 @@ final class PredictCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         inference.noteDevice(out);
-        SlidingWindow window = inference.window(DatasetKind.parse(datasetName));
+        DatasetKind kind = DatasetKind.parse(datasetName);
+        inference.window(kind); // a bad patch or stride is reported before the files are looked at
         List<Job> jobs = jobs();
-        try (VNet net = inference.loadNetwork()) {
+        try (Segmenter segmenter = inference.segmenter(kind)) {
             for (Job job : jobs) {
                 InferenceOptions.checkWritable(job.labels());
                 if (job.probabilities() != null) {
@@ -71,26 +73,27 @@ final class PredictCommand implements Callable<Integer> {
             for (Job job : jobs) {
                 long t0 = System.nanoTime();
                 Volume image = read(job.image());
+                float[] voxels = image.floats();
                 if (zScore) {
-                    float[] copy = image.floats().clone();
-                    if (!Volume.zScoreInPlace(copy)) {
+                    voxels = voxels.clone();
+                    if (!Volume.zScoreInPlace(voxels)) {
                         throw new IOException(job.image() + ": constant image, cannot be z-scored");
                     }
-                    image = image.withFloats(copy);
                 }
-                Volume probability = window.foregroundProbability(net, image);
-                Volume labels = SlidingWindow.threshold(probability, inference.largestComponent);
-                Nifti.write(job.labels(), labels);
+                Segmentation result;
+                try {
+                    result = segmenter.predict(Image.of(voxels, image.shape(), image.spacing()));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(job.image() + ": " + e.getMessage(), e);
+                }
+                // The input's Volume carries its affine, so the outputs keep the input's geometry.
+                Nifti.write(job.labels(), image.withLabels(result.labels()));
                 if (job.probabilities() != null) {
-                    Nifti.write(job.probabilities(), probability);
-                }
-                long foreground = 0;
-                for (byte b : labels.labels()) {
-                    foreground += b;
+                    Nifti.write(job.probabilities(), image.withFloats(result.foregroundProbability()));
                 }
                 int[] s = image.shape();
-                out.printf("%s: %dx%dx%d, %d foreground voxels, %.1f s -> %s%n", job.name(), s[0], s[1], s[2], foreground,
-                        (System.nanoTime() - t0) / 1e9, job.labels());
+                out.printf("%s: %dx%dx%d, %d foreground voxels, %.1f s -> %s%n", job.name(), s[0], s[1], s[2],
+                        result.foregroundVoxels(), (System.nanoTime() - t0) / 1e9, job.labels());
                 out.flush();
             }
         }

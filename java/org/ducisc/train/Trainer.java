@@ -102,6 +102,11 @@ public final class Trainer {
         /** Validation after {@code iteration} completed iterations; {@code best} when it set a new best. */
         default void validated(long iteration, double dice, boolean best) {
         }
+
+        /** Asked after each iteration: true ends the run there, with its checkpoint and state written. */
+        default boolean stopRequested() {
+            return false;
+        }
     }
 
     private Trainer() {
@@ -264,8 +269,9 @@ public final class Trainer {
                             listener.validated(it + 1, dice, better);
                         }
                     }
+                    boolean stop = listener != null && listener.stopRequested();
                     boolean periodic = s.checkpointEvery() > 0 && (it + 1) % s.checkpointEvery() == 0;
-                    if (periodic || it + 1 == s.maxIterations()) {
+                    if (periodic || stop || it + 1 == s.maxIterations()) {
                         // metrics.csv first: a saved state promises every row up to its iteration.
                         csv.flush();
                         events.flush();
@@ -278,6 +284,10 @@ public final class Trainer {
                                 nonFinite, bestDice, bestIteration), student, savedTeacher, sgd);
                         line(log, String.format(Locale.ROOT, "iteration %d: loss %.5f (sup %.5f), checkpoint %s", it + 1,
                                 losses.logged(), losses.supervised(), last.getFileName()));
+                    }
+                    if (stop) {
+                        line(log, "stopped on request after iteration " + (it + 1));
+                        break;
                     }
                 }
                 return report(dataset, s, student, last, best, bestIteration, window, log);

@@ -1,0 +1,141 @@
+package org.ducisc.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.ducisc.backend.cpu.CpuBackend;
+import org.ducisc.data.Phantom;
+import org.ducisc.nn.Safetensors;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainingRunTest {
+    @TempDir
+    static Path data;
+
+    @TempDir
+    Path runs;
+
+    @BeforeAll
+    static void phantom() throws Exception {
+        Phantom.writeDataset(data, 6, 7, new int[] {32, 32, 32});
+    }
+
+    /** A tiny run: 2 base filters, a 32x32x16 patch, unlabeled terms from the second iteration. */
+    private TrainingRun.Builder tiny(String name) {
+        return TrainingRun.builder(data).labelnum(2).seed(42).baseFilters(2).patch(32, 32, 16)
+                .warmup(1).checkpointEvery(0).output(runs.resolve(name));
+    }
+
+    /**
+     * One run serves both checks (training is the slow part): the reports match metrics.csv, and a stop
+     * called from another thread during iteration 3 of 1000 ends the run there, checkpoint written.
+     */
+    @Test
+    void reportsMatchTheLogAndStopFromAnotherThreadEndsTheRunWithItsCheckpoint() throws Exception {
+        CpuBackend cpu = CpuBackend.INSTANCE;
+        long liveBefore = cpu.liveBytes();
+        TrainingRun run = tiny("run").maxIterations(1000).checkpointEvery(500).validation(2, 2, null).build();
+        CountDownLatch third = new CountDownLatch(1);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Thread controller = new Thread(() -> {
+            try {
+                third.await();
+                run.stop();
+                stopped.countDown();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        controller.start();
+        List<IterationReport> reports = new ArrayList<>();
+        List<ValidationReport> validations = new ArrayList<>();
+        TrainingResult result = run.run(new TrainingListener() {
+            @Override
+            public void onIteration(IterationReport r) {
+                reports.add(r);
+                if (r.iteration() == 3) {
+                    third.countDown();
+                    try {
+                        assertTrue(stopped.await(60, TimeUnit.SECONDS), "the controller thread called stop");
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            }
+
+            @Override
+            public void onValidation(ValidationReport v) {
+                validations.add(v);
+            }
+        });
+        Path last = result.lastCheckpoint();
+        controller.join();
+        assertTrue(run.stopRequested());
+        assertEquals(runs.resolve("run/last.safetensors"), last);
+        assertEquals(3, reports.size(), "the run ends after the iteration in which stop was called");
+        try (Safetensors st = Safetensors.read(last)) {
+            assertEquals("3", st.metadata().get("iteration"), "the checkpoint holds the last iteration's weights");
+        }
+        assertTrue(Files.readString(runs.resolve("run/log.txt")).contains("stopped on request after iteration 3"));
+        assertEquals(1, validations.size(), "validation from iteration 2, every 2: once before the stop");
+        assertEquals(2, validations.get(0).iteration());
+        assertTrue(validations.get(0).best());
+        assertEquals(2, result.bestIteration());
+        assertEquals(runs.resolve("run/best.safetensors"), result.bestCheckpoint());
+        assertTrue(result.testCases() > 0 && result.lastTest() != null && result.bestTest() != null);
+        assertEquals(liveBefore, cpu.liveBytes(), "the run freed all its native memory");
+
+        List<String> csv = Files.readAllLines(runs.resolve("run/metrics.csv"));
+        assertEquals(4, csv.size(), "header and three rows");
+        for (int i = 0; i < 3; i++) {
+            IterationReport r = reports.get(i);
+            assertEquals(i + 1, r.iteration());
+            String[] row = csv.get(i + 1).split(",", -1);
+            assertEquals(Double.parseDouble(row[2]), r.loss(), 1e-5 * Math.abs(r.loss()), "loss, iteration " + (i + 1));
+            assertEquals(Double.parseDouble(row[3]), r.supervised(), 1e-5 * Math.abs(r.supervised()));
+            assertEquals(row[4].isEmpty(), Double.isNaN(r.pseudoLabel()), "pseudo-label term present as logged");
+            for (int level = 0; level < 4; level++) {
+                assertEquals(Double.parseDouble(row[9 + level]), r.backgroundThresholds()[level], 1e-6);
+                assertEquals(Double.parseDouble(row[13 + level]), r.foregroundThresholds()[level], 1e-6);
+            }
+        }
+        assertTrue(Double.isFinite(reports.get(2).pseudoLabel()), "after the warm-up the unlabeled terms count");
+        assertTrue(Files.readString(runs.resolve("run/config.json")).contains("\"base_filters\": 2"));
+        try (Segmenter s = Segmenter.builder(last).patch(32, 32, 16).strides(16, 8).build()) {
+            assertEquals(2, s.baseFilters(), "the run's checkpoint loads into a segmenter");
+        }
+        IllegalStateException again = assertThrows(IllegalStateException.class, () -> run.run(null));
+        assertTrue(again.getMessage().contains("already started"), again.getMessage());
+
+        List<Long> resumed = new ArrayList<>();
+        tiny("run").maxIterations(4).checkpointEvery(500).validation(2, 2, null).resume(true).build()
+                .run(r -> resumed.add(r.iteration()));
+        assertEquals(List.of(4L), resumed, "a stopped run resumes from its last iteration");
+    }
+
+    @Test
+    void badOptionsAreNamedBeforeTraining() {
+        assertMessage(() -> tiny("x").device("cuda:1").build(), "device cuda:1: this build has no CUDA backend");
+        assertMessage(() -> tiny("x").labelnum(99).build(), "--labelnum 99 is larger than the");
+        assertMessage(() -> tiny("x").method("fixmatch").build(), "unknown method 'fixmatch'");
+        assertMessage(() -> tiny("x").fixedThreshold(1.5).build(), "fixed threshold must be in (0, 1), got 1.5");
+        assertMessage(() -> tiny("x").patch(30, 32, 16).build(), "every side must be a positive multiple of 16");
+        assertMessage(() -> tiny("x").protoLevels(5).build(), "prototype levels must be 0..4, got 5");
+        assertMessage(() -> tiny("x").dataset("brain").build(), "unknown data set 'brain'");
+    }
+
+    private static void assertMessage(org.junit.jupiter.api.function.Executable call, String expected) {
+        Exception e = assertThrows(Exception.class, call);
+        assertTrue(e instanceof IllegalArgumentException, "expected IllegalArgumentException, got " + e);
+        assertTrue(e.getMessage().contains(expected), "message '" + e.getMessage() + "' should contain '" + expected + "'");
+    }
+}
