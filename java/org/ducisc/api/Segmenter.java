@@ -250,7 +250,10 @@ public final class Segmenter implements AutoCloseable {
             this.stream = stream;
         }
 
-        /** "cpu" (the default). "cuda" is refused until the engine has its CUDA backend. */
+        /**
+         * "cpu" (the default), "cuda" or "cuda:N", or "auto" (cuda:0 when it works, else the CPU). A CUDA
+         * device that cannot be used makes {@link #build()} fail with the reason.
+         */
         public Builder device(String device) {
             this.device = Objects.requireNonNull(device, "device");
             return this;
@@ -304,7 +307,7 @@ public final class Segmenter implements AutoCloseable {
          *                                  DuCiSC V-Net (the message names the option, key or shape)
          */
         public Segmenter build() throws IOException {
-            Device dev = parseDevice(device);
+            Device dev = DeviceOption.select(device);
             if (threads < 1) {
                 throw new IllegalArgumentException("threads must be >= 1, got " + threads);
             }
@@ -359,15 +362,6 @@ public final class Segmenter implements AutoCloseable {
                 net.close();
                 throw e;
             }
-        }
-
-        private static Device parseDevice(String name) {
-            Device d = Device.parse(name);
-            if (d.kind() != Device.Kind.CPU) {
-                throw new IllegalArgumentException("device " + name
-                        + ": this build has no CUDA backend yet; use \"cpu\"");
-            }
-            return d;
         }
     }
 }

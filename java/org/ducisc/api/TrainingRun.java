@@ -39,12 +39,14 @@ public final class TrainingRun {
 
     private final Dataset dataset;
     private final Trainer.Settings settings;
+    private final Device device;
     private final AtomicBoolean stop = new AtomicBoolean();
     private final AtomicBoolean started = new AtomicBoolean();
 
-    private TrainingRun(Dataset dataset, Trainer.Settings settings) {
+    private TrainingRun(Dataset dataset, Trainer.Settings settings, Device device) {
         this.dataset = dataset;
         this.settings = settings;
+        this.device = device;
     }
 
     /**
@@ -71,7 +73,7 @@ public final class TrainingRun {
         }
         LOG.log(Level.DEBUG, () -> "training " + settings.method() + " on " + dataset.dir() + " into "
                 + settings.runDir());
-        Trainer.Result r = Trainer.run(dataset, settings, new Trainer.Listener() {
+        Trainer.Result r = Trainer.run(dataset, settings, device, new Trainer.Listener() {
             @Override
             public void iteration(long iteration, DuciscStep.Losses losses, Thresholds thresholds) {
                 if (listener != null) {
@@ -242,7 +244,10 @@ public final class TrainingRun {
             return this;
         }
 
-        /** "cpu" (default); "cuda" is refused until the engine has its CUDA backend. */
+        /**
+         * "cpu" (the default), "cuda" or "cuda:N", or "auto" (cuda:0 when it works, else the CPU). A CUDA
+         * device that cannot be used makes {@link #build()} fail with the reason.
+         */
         public Builder device(String device) {
             this.device = Objects.requireNonNull(device, "device");
             return this;
@@ -310,9 +315,7 @@ public final class TrainingRun {
          * @throws IOException              the data set's lists cannot be read or the run folder not created
          */
         public TrainingRun build() throws IOException {
-            if (Device.parse(device).kind() != Device.Kind.CPU) {
-                throw new IllegalArgumentException("device " + device + ": this build has no CUDA backend yet; use \"cpu\"");
-            }
+            Device dev = DeviceOption.select(device);
             if (fixedThreshold != null && !(fixedThreshold > 0 && fixedThreshold < 1)) {
                 throw new IllegalArgumentException("fixed threshold must be in (0, 1), got " + fixedThreshold);
             }
@@ -325,7 +328,7 @@ public final class TrainingRun {
             Trainer.Settings settings = new Trainer.Settings(Trainer.Method.parse(method), labelnum, maxIterations, seed,
                     baseFilters, patch, padding, cfg, output, checkpointEvery, validation, resume);
             Trainer.validate(data, settings);
-            return new TrainingRun(data, settings);
+            return new TrainingRun(data, settings, dev);
         }
     }
 }

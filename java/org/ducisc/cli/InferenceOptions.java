@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.ducisc.api.Segmenter;
+import org.ducisc.backend.Backends;
 import org.ducisc.backend.Device;
 import org.ducisc.data.DatasetKind;
 import org.ducisc.eval.SlidingWindow;
@@ -33,8 +34,13 @@ final class InferenceOptions {
     @Option(names = "--nms", description = "Keep only the largest 26-connected component of the prediction.")
     boolean largestComponent;
 
-    @Option(names = "--gpu", description = "Accepted for the reference's scripts; CPU is used until the CUDA backend exists.")
+    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N (default ${DEFAULT-VALUE}: CUDA when it works, else the CPU).")
+    String device;
+
+    @Option(names = "--gpu", description = "The reference's spelling of --device cuda:N.")
     Integer gpu;
+
+    private Device selected;
 
     /** The sliding window these options describe, with the data set's patch and strides as defaults. */
     SlidingWindow window(DatasetKind kind) {
@@ -43,11 +49,11 @@ final class InferenceOptions {
                 strideZ == null ? kind.strideZ() : strideZ, windowBatch);
     }
 
-    /** Says once that --gpu has no effect yet. */
-    void noteDevice(PrintWriter out) {
-        if (gpu != null) {
-            out.println("ducisc: --gpu " + gpu + " ignored: this build runs on the CPU");
-        }
+    /** Opens the device of --device / --gpu (an unusable one fails in one line) and says which it is. */
+    void selectDevice(PrintWriter out) {
+        Backends.Selection selection = Options.selectDevice(device, gpu);
+        selected = selection.device();
+        out.println("device: " + selection.description());
     }
 
     /** Loads the checkpoint, naming the file in any error. */
@@ -55,7 +61,7 @@ final class InferenceOptions {
         if (!Files.isRegularFile(checkpoint)) {
             throw new IOException(checkpoint + ": checkpoint not found");
         }
-        return Checkpoint.load(checkpoint, Device.CPU);
+        return Checkpoint.load(checkpoint, selected);
     }
 
     /** A segmenter with these options (window, largest component) on the checkpoint, naming the file in any error. */
@@ -65,7 +71,7 @@ final class InferenceOptions {
         }
         SlidingWindow w = window(kind);
         int[] p = w.patch();
-        return Segmenter.builder(checkpoint).patch(p[0], p[1], p[2]).strides(w.strideXY(), w.strideZ())
+        return Segmenter.builder(checkpoint).device(selected.toString()).patch(p[0], p[1], p[2]).strides(w.strideXY(), w.strideZ())
                 .windowBatch(w.windowBatch()).largestComponent(largestComponent).build();
     }
 

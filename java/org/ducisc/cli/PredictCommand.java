@@ -59,7 +59,7 @@ final class PredictCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        inference.noteDevice(out);
+        inference.selectDevice(out);
         DatasetKind kind = DatasetKind.parse(datasetName);
         inference.window(kind); // a bad patch or stride is reported before the files are looked at
         List<Job> jobs = jobs();

@@ -51,7 +51,7 @@ final class TestCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        inference.noteDevice(out);
+        inference.selectDevice(out);
         Dataset dataset = Dataset.open(datasetName, rootPath);
         SlidingWindow window = inference.window(dataset.kind());
         List<String> cases = list == null ? dataset.testCases() : dataset.readList(list);

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.ducisc.backend.Backends;
 import org.ducisc.backend.Device;
 import org.ducisc.data.CaseData;
 import org.ducisc.data.Dataset;
@@ -114,9 +115,9 @@ class InferenceCommandsTest {
         Path report = tmp.resolve("reports").resolve("r");
         Result r = run(windowed("test", "--dataset_name", "LA", "--root_path", root.toString(),
                 "--checkpoint", checkpoint.toString(), "--list", list.toString(), "--report", report.toString(), "--nms",
-                "--gpu", "0", "--save-predictions", tmp.resolve("pred").toString()));
+                "--device", "cpu", "--save-predictions", tmp.resolve("pred").toString()));
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().lines().anyMatch(l -> l.contains("--gpu 0") && l.contains("CPU")), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("device: cpu")), r.out());
 
         List<CaseMetrics> want = new ArrayList<>();
         try (VNet net = network()) {
@@ -269,6 +270,12 @@ class InferenceCommandsTest {
                 root.toString(), "--checkpoint", ckpt, "--report", blocker.resolve("r").toString()));
         failsCleanly(".nii", List.of(tmp.resolve("label.png")), windowed("predict", "--checkpoint", ckpt,
                 "--input", image.toString(), "--output", tmp.resolve("label.png").toString()));
+        if (Backends.select("auto").device().kind() == Device.Kind.CPU) { // no usable GPU on this machine
+            failsCleanly("--gpu 0: ", List.of(out), windowed("predict", "--checkpoint", ckpt, "--gpu", "0",
+                    "--input", image.toString(), "--output", out.toString()));
+            failsCleanly("--device cuda: ", List.of(report.resolveSibling("r.json")), windowed("test", "--root-path",
+                    root.toString(), "--checkpoint", ckpt, "--device", "cuda", "--report", report.toString()));
+        }
 
         Path small = tmp.resolve("small.nii");
         Nifti.write(small, Volume.ofLabels(new int[] {4, 5, 6}, new byte[120]));
