@@ -10,7 +10,7 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.Semaphore;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.data.DatasetKind;
 import org.ducisc.data.H5Volumes;
 import org.ducisc.data.Nifti;

@@ -1,7 +1,7 @@
 package org.ducisc.autograd;
 
-import org.ducisc.backend.BinaryOp;
-import org.ducisc.backend.UnaryOp;
+import org.ducisc.core.BinaryOp;
+import org.ducisc.core.UnaryOp;
 import org.ducisc.tensor.Elementwise;
 import org.ducisc.tensor.Reductions;
 import org.ducisc.tensor.Tensor;

@@ -1,6 +1,6 @@
 package org.ducisc.autograd;
 
-import org.ducisc.backend.UnaryOp;
+import org.ducisc.core.UnaryOp;
 import org.ducisc.tensor.Channels;
 import org.ducisc.tensor.Checks;
 import org.ducisc.tensor.Elementwise;

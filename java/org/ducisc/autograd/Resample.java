@@ -1,6 +1,6 @@
 package org.ducisc.autograd;
 
-import org.ducisc.backend.InterpolationMode;
+import org.ducisc.core.InterpolationMode;
 import org.ducisc.tensor.Resampling;
 import org.ducisc.tensor.Tensor;
 

@@ -3,7 +3,7 @@ package org.ducisc.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
-import org.ducisc.backend.Backends;
+import org.ducisc.runtime.Backends;
 import org.ducisc.data.Dataset;
 import org.ducisc.train.DuciscConfig;
 import org.ducisc.train.SeedSweep;

@@ -3,7 +3,7 @@ package org.ducisc.eval;
 import java.util.Arrays;
 import org.ducisc.autograd.GradMode;
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.data.Volume;
 import org.ducisc.nn.VNet;
 import org.ducisc.tensor.Channels;

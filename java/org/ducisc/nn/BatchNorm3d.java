@@ -2,8 +2,8 @@ package org.ducisc.nn;
 
 import org.ducisc.autograd.Normalization;
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.DType;
-import org.ducisc.backend.Device;
+import org.ducisc.core.DType;
+import org.ducisc.core.Device;
 import org.ducisc.tensor.MemoryScope;
 import org.ducisc.tensor.Tensor;
 

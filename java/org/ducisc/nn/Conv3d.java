@@ -2,7 +2,7 @@ package org.ducisc.nn;
 
 import org.ducisc.autograd.Convolution;
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.tensor.MemoryScope;
 import org.ducisc.tensor.Rng;
 import org.ducisc.tensor.Tensor;

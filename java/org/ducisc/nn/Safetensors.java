@@ -29,8 +29,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
-import org.ducisc.backend.DType;
-import org.ducisc.backend.Device;
+import org.ducisc.core.DType;
+import org.ducisc.core.Device;
 import org.ducisc.tensor.Tensor;
 
 /**

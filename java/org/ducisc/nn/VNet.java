@@ -4,7 +4,7 @@ import java.util.List;
 import org.ducisc.autograd.Arithmetic;
 import org.ducisc.autograd.Dropout;
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.tensor.Rng;
 
 /**

@@ -43,7 +43,7 @@ final class DuciscLosses {
         for (int i = 0; i < logits.size(); i++) {
             Variable c = maskedCrossEntropy(logits.get(i), pseudo.get(i), certain.get(i));
             Variable d = maskedDice(SegmentationLoss.foreground(logits.get(i)),
-                    Elementwise.cast(pseudo.get(i), org.ducisc.backend.DType.FLOAT32), certain.get(i));
+                    Elementwise.cast(pseudo.get(i), org.ducisc.core.DType.FLOAT32), certain.get(i));
             ce = ce == null ? c : Arithmetic.add(ce, c);
             dice = dice == null ? d : Arithmetic.add(dice, d);
         }

@@ -62,7 +62,7 @@ class NormalizationTest {
                 .where(in -> !relu || clearOfKink(ChannelRef.batchNorm(in[0], shape, in[1], in[2],
                         ChannelRef.moments(in[0], shape)[0], ChannelRef.moments(in[0], shape)[1], EPS, false)))
                 .run(v -> Normalization.batchNorm3d(v[0], v[1], v[2], Tensor.zeros(c),
-                        Tensor.full(v[0].value().device(), org.ducisc.backend.DType.FLOAT32, 1, c), true, relu),
+                        Tensor.full(v[0].value().device(), org.ducisc.core.DType.FLOAT32, 1, c), true, relu),
                         in -> {
                             double[][] m = ChannelRef.moments(in[0], shape);
                             return ChannelRef.batchNorm(in[0], shape, in[1], in[2], m[0], m[1], EPS, relu);
@@ -109,10 +109,10 @@ class NormalizationTest {
             for (boolean training : new boolean[] {true, false}) {
                 try (MemoryScope _ = MemoryScope.open()) {
                     Rng rng = new Rng(41);
-                    Tensor x = Tensor.normal(org.ducisc.backend.Device.CPU, rng, 0.3, 1.2, shape);
-                    Tensor gamma = Tensor.uniform(org.ducisc.backend.Device.CPU, rng, 0.5, 1.5, shape[1]);
-                    Tensor beta = Tensor.normal(org.ducisc.backend.Device.CPU, rng, 0, 1, shape[1]);
-                    Tensor g = Tensor.normal(org.ducisc.backend.Device.CPU, rng, 0, 1, shape);
+                    Tensor x = Tensor.normal(org.ducisc.core.Device.CPU, rng, 0.3, 1.2, shape);
+                    Tensor gamma = Tensor.uniform(org.ducisc.core.Device.CPU, rng, 0.5, 1.5, shape[1]);
+                    Tensor beta = Tensor.normal(org.ducisc.core.Device.CPU, rng, 0, 1, shape[1]);
+                    Tensor g = Tensor.normal(org.ducisc.core.Device.CPU, rng, 0, 1, shape);
                     float[][] fused = run(x, gamma, beta, g, training, true);
                     float[][] composed = run(x, gamma, beta, g, training, false);
                     for (int i = 0; i < fused.length; i++) {
@@ -130,7 +130,7 @@ class NormalizationTest {
         Variable gv = Variable.parameter(gamma);
         Variable bv = Variable.parameter(beta);
         Tensor rm = Tensor.zeros(gamma.numel());
-        Tensor rv = Tensor.full(x.device(), org.ducisc.backend.DType.FLOAT32, 1.5, gamma.numel());
+        Tensor rv = Tensor.full(x.device(), org.ducisc.core.DType.FLOAT32, 1.5, gamma.numel());
         Variable y = fused ? Normalization.batchNorm3d(xv, gv, bv, rm, rv, training, true)
                 : Arithmetic.relu(Normalization.batchNorm3d(xv, gv, bv, rm, rv, training, false));
         y.backward(g.copy());
@@ -155,11 +155,11 @@ class NormalizationTest {
             Tensor rv = Tensor.of(rv0, c);
             double[] mean = toDoubles(rm0);
             double[] var = toDoubles(rv0);
-            Variable gamma = Variable.parameter(Tensor.uniform(org.ducisc.backend.Device.CPU, rng, 0.5, 1.5, c));
+            Variable gamma = Variable.parameter(Tensor.uniform(org.ducisc.core.Device.CPU, rng, 0.5, 1.5, c));
             Variable beta = Variable.parameter(Tensor.zeros(c));
             double m = 3.0 * 5 * 3 * 7;
             for (int step = 0; step < 2; step++) {
-                Tensor x = Tensor.normal(org.ducisc.backend.Device.CPU, rng, 2.0 * step - 0.5, 1.0 + step, shape);
+                Tensor x = Tensor.normal(org.ducisc.core.Device.CPU, rng, 2.0 * step - 0.5, 1.0 + step, shape);
                 Normalization.batchNorm3d(Variable.constant(x), gamma, beta, rm, rv, true, momentum, EPS, false);
                 double[][] stats = ChannelRef.moments(toDoubles(x.toFloatArray()), shape);
                 for (int k = 0; k < c; k++) {
@@ -171,7 +171,7 @@ class NormalizationTest {
             }
             // Eval mode leaves the running statistics alone.
             float[] before = rv.toFloatArray();
-            Normalization.batchNorm3d(Variable.constant(Tensor.normal(org.ducisc.backend.Device.CPU, rng, 0, 1, shape)),
+            Normalization.batchNorm3d(Variable.constant(Tensor.normal(org.ducisc.core.Device.CPU, rng, 0, 1, shape)),
                     gamma, beta, rm, rv, false, false);
             assertArrayEquals(before, rv.toFloatArray());
         }
@@ -180,8 +180,8 @@ class NormalizationTest {
     @Test
     void statisticsDoNotDependOnThreads() {
         try (MemoryScope _ = MemoryScope.open()) {
-            Tensor x = Tensor.normal(org.ducisc.backend.Device.CPU, new Rng(5), 3, 2, LARGE);
-            Tensor g = Tensor.normal(org.ducisc.backend.Device.CPU, new Rng(6), 0, 1, LARGE);
+            Tensor x = Tensor.normal(org.ducisc.core.Device.CPU, new Rng(5), 3, 2, LARGE);
+            Tensor g = Tensor.normal(org.ducisc.core.Device.CPU, new Rng(6), 0, 1, LARGE);
             float[][] parallel = kernelResults(x, g);
             float[][][] serial = new float[1][][];
             // Inside a pool task, nested kernels run all their tasks on one thread.
@@ -211,7 +211,7 @@ class NormalizationTest {
         // |mean| / std = 1e3: a one-pass E[x^2] - mean^2 in float would lose the variance.
         long[] shape = {2, 1, 31, 29, 17};
         try (MemoryScope _ = MemoryScope.open()) {
-            Tensor x = Tensor.normal(org.ducisc.backend.Device.CPU, new Rng(8), 1000, 1, shape);
+            Tensor x = Tensor.normal(org.ducisc.core.Device.CPU, new Rng(8), 1000, 1, shape);
             double[][] ref = ChannelRef.moments(toDoubles(x.toFloatArray()), shape);
             var moments = org.ducisc.tensor.Normalization.moments(x);
             assertEquals(ref[0][0], moments.mean().item(), 1e-7 * 1000);

@@ -13,7 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.ducisc.autograd.Losses.Reduction;
-import org.ducisc.backend.DType;
+import org.ducisc.core.DType;
 import org.ducisc.tensor.Elementwise;
 import org.ducisc.tensor.MemoryScope;
 import org.ducisc.tensor.Tensor;

@@ -38,8 +38,8 @@ class ReduceTest {
         long[] s = {2, 1, 5, 6, 7};
         OpCheck.op("maskedMean").input("x", s).constant("m", 0, 1, s)
                 .run(v -> {
-                    try (var m = org.ducisc.tensor.Elementwise.compare(org.ducisc.backend.CompareOp.GT, v[1].value(),
-                            0.5, org.ducisc.backend.DType.FLOAT32)) {
+                    try (var m = org.ducisc.tensor.Elementwise.compare(org.ducisc.core.CompareOp.GT, v[1].value(),
+                            0.5, org.ducisc.core.DType.FLOAT32)) {
                         return Reduce.maskedMean(v[0], m.copy());
                     }
                 }, in -> {

@@ -4,8 +4,8 @@ import static org.ducisc.tensor.BadInput.fails;
 import static org.ducisc.tensor.IndexRef.flatten;
 import static org.ducisc.tensor.IndexRef.unflatten;
 
-import org.ducisc.backend.DType;
-import org.ducisc.backend.InterpolationMode;
+import org.ducisc.core.DType;
+import org.ducisc.core.InterpolationMode;
 import org.ducisc.tensor.IndexRef;
 import org.ducisc.tensor.Resampling;
 import org.ducisc.tensor.Tensor;
@@ -76,7 +76,7 @@ class ResampleTest {
     void badInputNamesTheOpAndShapes() {
         try (Tensor x4 = Tensor.zeros(2, 3, 5, 7);
              Tensor x = Tensor.zeros(1, 2, 3, 5, 7);
-             Tensor labels = Tensor.full(org.ducisc.backend.Device.CPU, DType.UINT8, 1, 1, 2, 3, 5, 7)) {
+             Tensor labels = Tensor.full(org.ducisc.core.Device.CPU, DType.UINT8, 1, 1, 2, 3, 5, 7)) {
             InterpolationMode t = InterpolationMode.TRILINEAR;
             fails("interpolate", "[2, 3, 5, 7]",
                     () -> Resampling.interpolate(x4, new int[] {3, 3, 3}, t));

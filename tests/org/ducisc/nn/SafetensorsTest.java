@@ -20,7 +20,7 @@ import java.util.SplittableRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.ducisc.backend.DType;
+import org.ducisc.core.DType;
 import org.ducisc.nn.Safetensors.Dtype;
 import org.ducisc.nn.Safetensors.Entry;
 import org.ducisc.nn.Safetensors.FormatException;

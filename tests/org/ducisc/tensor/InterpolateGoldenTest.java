@@ -11,7 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.ducisc.autograd.Resample;
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.InterpolationMode;
+import org.ducisc.core.InterpolationMode;
 import org.junit.jupiter.api.Test;
 
 /**

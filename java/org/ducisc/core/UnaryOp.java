@@ -1,4 +1,4 @@
-package org.ducisc.backend;
+package org.ducisc.core;
 
 /** Elementwise float32 maps y = f(x; a, b). The parameters a and b are used only where named. */
 public enum UnaryOp {

@@ -1,4 +1,4 @@
-package org.ducisc.backend;
+package org.ducisc.core;
 
 /** Element types a tensor can hold: float32 for values, uint8 for labels and masks. */
 public enum DType {

@@ -1,4 +1,4 @@
-package org.ducisc.backend;
+package org.ducisc.core;
 
 /** Resampling of 5D tensors as PyTorch's F.interpolate does it. */
 public enum InterpolationMode {

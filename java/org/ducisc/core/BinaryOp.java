@@ -1,4 +1,4 @@
-package org.ducisc.backend;
+package org.ducisc.core;
 
 /** Elementwise float32 maps out = f(a, b) over broadcast operands. */
 public enum BinaryOp {

@@ -1,9 +1,11 @@
-package org.ducisc.backend;
+package org.ducisc.runtime;
 
 import java.util.Locale;
+import org.ducisc.backend.Backend;
 import org.ducisc.backend.cpu.CpuBackend;
 import org.ducisc.backend.cuda.CudaBackend;
 import org.ducisc.backend.cuda.CudaUnavailableException;
+import org.ducisc.core.Device;
 
 /** Finds the backend that owns a device, and turns a device name from the command line into a usable device. */
 public final class Backends {

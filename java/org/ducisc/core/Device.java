@@ -1,4 +1,4 @@
-package org.ducisc.backend;
+package org.ducisc.core;
 
 import java.util.Locale;
 

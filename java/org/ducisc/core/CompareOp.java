@@ -1,4 +1,4 @@
-package org.ducisc.backend;
+package org.ducisc.core;
 
 /** Elementwise comparisons; the result is 1 where the relation holds, else 0. */
 public enum CompareOp {
