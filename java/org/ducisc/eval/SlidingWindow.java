@@ -4,7 +4,7 @@ import java.util.Arrays;
 import org.ducisc.autograd.GradMode;
 import org.ducisc.autograd.Variable;
 import org.ducisc.core.Device;
-import org.ducisc.data.Volume;
+import org.ducisc.io.Volume;
 import org.ducisc.nn.VNet;
 import org.ducisc.tensor.Channels;
 import org.ducisc.tensor.MemoryScope;

@@ -1,6 +1,6 @@
 package org.ducisc.nn;
 
-import org.ducisc.autograd.Normalization;
+import org.ducisc.autograd.NormalizationGrad;
 import org.ducisc.autograd.Variable;
 import org.ducisc.core.DType;
 import org.ducisc.core.Device;
@@ -32,6 +32,6 @@ public final class BatchNorm3d extends Module {
         if (isTraining()) {
             batchesTracked.increment();
         }
-        return Normalization.batchNorm3d(x, weight, bias, runningMean, runningVar, isTraining(), MOMENTUM, EPS, relu);
+        return NormalizationGrad.batchNorm3d(x, weight, bias, runningMean, runningVar, isTraining(), MOMENTUM, EPS, relu);
     }
 }

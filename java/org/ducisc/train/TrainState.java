@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 import org.ducisc.core.Device;
 import org.ducisc.nn.Checkpoint;
-import org.ducisc.nn.Safetensors;
+import org.ducisc.io.Safetensors;
 import org.ducisc.nn.VNet;
 import org.ducisc.tensor.MemoryScope;
 import org.ducisc.tensor.Tensor;

@@ -14,7 +14,7 @@ import org.ducisc.runtime.Backends;
 import org.ducisc.core.Device;
 import org.ducisc.backend.cpu.CpuBackend;
 import org.ducisc.data.Phantom;
-import org.ducisc.nn.Safetensors;
+import org.ducisc.io.Safetensors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import org.ducisc.autograd.Variable;
 import org.ducisc.core.Device;
+import org.ducisc.io.Safetensors;
 import org.ducisc.tensor.MemoryScope;
 import org.ducisc.tensor.Rng;
 import org.ducisc.tensor.Tensor;

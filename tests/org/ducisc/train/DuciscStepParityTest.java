@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 import org.ducisc.autograd.Variable;
 import org.ducisc.core.Device;
-import org.ducisc.nn.Safetensors;
+import org.ducisc.io.Safetensors;
 import org.ducisc.nn.StateDict;
 import org.ducisc.nn.VNet;
 import org.ducisc.tensor.MemoryScope;

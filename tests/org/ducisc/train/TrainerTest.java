@@ -13,6 +13,7 @@ import org.ducisc.core.Device;
 import org.ducisc.data.Dataset;
 import org.ducisc.data.Phantom;
 import org.ducisc.eval.SlidingWindow;
+import org.ducisc.io.TfEvents;
 import org.ducisc.nn.Checkpoint;
 import org.ducisc.nn.VNet;
 import org.junit.jupiter.api.BeforeAll;
