@@ -201,8 +201,24 @@ public final class Volume {
     /**
      * Normalises x to zero mean and unit (population) standard deviation over all its values, as
      * the reference's mri_norm2 images are; returns false, leaving x unchanged, if x is constant.
+     *
+     * @throws IllegalArgumentException leaving x unchanged, if a value is NaN or infinite (naming the
+     *     first one's flat index and how many there are): such a volume has no mean to subtract
      */
     public static boolean zScoreInPlace(float[] x) {
+        int bad = -1;
+        int count = 0;
+        for (int i = 0; i < x.length; i++) {
+            if (!Float.isFinite(x[i])) {
+                bad = bad < 0 ? i : bad;
+                count++;
+            }
+        }
+        if (bad >= 0) {
+            throw new IllegalArgumentException("value " + x[bad] + " at flat index " + bad + "; " + count
+                    + (count == 1 ? " value is" : " values are") + " not finite, so there is no mean and standard"
+                    + " deviation to normalise with");
+        }
         double sum = 0;
         for (float v : x) {
             sum += v;
