@@ -5,8 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.ducisc.io.CaseData;
 import org.ducisc.data.Dataset;
+import org.ducisc.io.CaseData;
 import org.ducisc.io.Volume;
 import org.ducisc.nn.VNet;
 

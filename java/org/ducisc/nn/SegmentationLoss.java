@@ -1,11 +1,11 @@
 package org.ducisc.nn;
 
 import java.util.List;
+import org.ducisc.autograd.ChannelsGrad;
 import org.ducisc.autograd.ElementwiseGrad;
+import org.ducisc.autograd.LayoutGrad;
 import org.ducisc.autograd.Losses;
 import org.ducisc.autograd.ReductionsGrad;
-import org.ducisc.autograd.LayoutGrad;
-import org.ducisc.autograd.ChannelsGrad;
 import org.ducisc.autograd.Variable;
 import org.ducisc.core.DType;
 import org.ducisc.core.InterpolationMode;

@@ -1,8 +1,8 @@
 package org.ducisc.nn;
 
 import java.util.List;
-import org.ducisc.autograd.ElementwiseGrad;
 import org.ducisc.autograd.Dropout;
+import org.ducisc.autograd.ElementwiseGrad;
 import org.ducisc.autograd.Variable;
 import org.ducisc.core.Device;
 import org.ducisc.tensor.Rng;

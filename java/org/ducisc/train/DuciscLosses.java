@@ -2,11 +2,11 @@ package org.ducisc.train;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.ducisc.autograd.ChannelsGrad;
 import org.ducisc.autograd.ElementwiseGrad;
+import org.ducisc.autograd.LayoutGrad;
 import org.ducisc.autograd.Losses;
 import org.ducisc.autograd.ReductionsGrad;
-import org.ducisc.autograd.LayoutGrad;
-import org.ducisc.autograd.ChannelsGrad;
 import org.ducisc.autograd.Variable;
 import org.ducisc.nn.SegmentationLoss;
 import org.ducisc.tensor.Elementwise;

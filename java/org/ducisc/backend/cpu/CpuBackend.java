@@ -4,10 +4,10 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import java.lang.foreign.MemorySegment;
 import org.ducisc.backend.Backend;
-import org.ducisc.core.BinaryOp;
 import org.ducisc.backend.Buffer;
-import org.ducisc.core.CompareOp;
 import org.ducisc.backend.ConvGeometry;
+import org.ducisc.core.BinaryOp;
+import org.ducisc.core.CompareOp;
 import org.ducisc.core.DType;
 import org.ducisc.core.Device;
 import org.ducisc.core.InterpolationMode;
