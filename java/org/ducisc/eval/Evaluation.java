@@ -2,11 +2,13 @@ package org.ducisc.eval;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.ducisc.data.Dataset;
 import org.ducisc.io.CaseData;
+import org.ducisc.io.Json;
 import org.ducisc.io.Volume;
 import org.ducisc.nn.VNet;
 
@@ -81,26 +83,27 @@ public final class Evaluation {
      */
     public static String toJson(Map<String, Object> settings, List<CaseResult> results) {
         MetricSummary s = summarize(results);
-        StringBuilder b = new StringBuilder("{\n");
-        for (Map.Entry<String, Object> e : settings.entrySet()) {
-            b.append("  ").append(jsonString(e.getKey())).append(": ").append(jsonValue(e.getValue())).append(",\n");
-        }
-        b.append("  \"cases\": [\n");
+        Map<String, Object> doc = new LinkedHashMap<>(settings);
+        List<Object> cases = new ArrayList<>();
         for (int i = 0; i < results.size(); i++) {
             CaseResult r = results.get(i);
-            b.append("    {\"index\": ").append(i).append(", \"case\": ").append(jsonString(r.name())).append(", ")
-                    .append(metricsJson(r.metrics())).append(", \"inference_seconds\": ")
-                    .append(jsonNumber(r.inferenceSeconds())).append(", \"metrics_seconds\": ")
-                    .append(jsonNumber(r.metricsSeconds())).append('}').append(i + 1 < results.size() ? ",\n" : "\n");
+            Map<String, Object> c = new LinkedHashMap<>();
+            c.put("index", i);
+            c.put("case", r.name());
+            c.putAll(metricsMap(r.metrics()));
+            c.put("inference_seconds", r.inferenceSeconds());
+            c.put("metrics_seconds", r.metricsSeconds());
+            cases.add(c);
         }
-        b.append("  ],\n  \"mean\": {").append(metricsJson(s.mean())).append("},\n  \"std\": {")
-                .append(metricsJson(s.std())).append("}\n}\n");
-        return b.toString();
+        doc.put("cases", cases);
+        doc.put("mean", metricsMap(s.mean()));
+        doc.put("std", metricsMap(s.std()));
+        return Json.write(doc, Json.Layout.INDENTED) + "\n";
     }
 
     /** JSON of the four metrics alone: {@code {"dice": ..., "jaccard": ..., "hd95": ..., "asd": ...}}. */
     public static String toJson(CaseMetrics m) {
-        return "{" + metricsJson(m) + "}";
+        return Json.write(metricsMap(m), Json.Layout.ONE_LINE);
     }
 
     /**
@@ -132,12 +135,12 @@ public final class Evaluation {
         return Double.isNaN(v) ? "nan" : String.format(Locale.ROOT, "%.5f", v);
     }
 
-    private static String metricsJson(CaseMetrics m) {
-        StringBuilder b = new StringBuilder();
+    private static Map<String, Object> metricsMap(CaseMetrics m) {
+        Map<String, Object> map = new LinkedHashMap<>();
         for (int i = 0; i < CaseMetrics.COUNT; i++) {
-            b.append(i == 0 ? "" : ", ").append(jsonString(METRIC_NAMES.get(i))).append(": ").append(jsonNumber(m.get(i)));
+            map.put(METRIC_NAMES.get(i), m.get(i));
         }
-        return b.toString();
+        return map;
     }
 
     private static String metricsCsv(CaseMetrics m) {
@@ -147,49 +150,6 @@ public final class Evaluation {
             b.append(i == 0 ? "" : ",").append(Double.isNaN(v) ? "nan" : Double.toString(v));
         }
         return b.toString();
-    }
-
-    private static String jsonNumber(double v) {
-        return Double.isFinite(v) ? Double.toString(v) : "null";
-    }
-
-    private static String jsonValue(Object v) {
-        if (v instanceof Double d) {
-            return jsonNumber(d);
-        }
-        if (v instanceof Number || v instanceof Boolean) {
-            return v.toString();
-        }
-        if (v instanceof int[] a) {
-            StringBuilder b = new StringBuilder("[");
-            for (int i = 0; i < a.length; i++) {
-                b.append(i == 0 ? "" : ", ").append(a[i]);
-            }
-            return b.append(']').toString();
-        }
-        return jsonString(String.valueOf(v));
-    }
-
-    static String jsonString(String s) {
-        StringBuilder b = new StringBuilder("\"");
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                case '\r' -> b.append("\\r");
-                case '\t' -> b.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-                    } else {
-                        b.append(c);
-                    }
-                }
-            }
-        }
-        return b.append('"').toString();
     }
 
     private static String csvField(String s) {

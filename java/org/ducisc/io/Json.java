@@ -1,17 +1,26 @@
 package org.ducisc.io;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.PrettyPrinter;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The JSON a safetensors header needs, strictly: objects (key order kept, duplicate keys
+ * JSON, written and read. Every JSON the engine writes goes through {@link #write} (jackson-core's
+ * generator). {@link #parse} reads what a safetensors header needs, strictly: objects (key order kept, duplicate keys
  * rejected), arrays, strings with all escapes, and integers that fit a long. Anything else
  * (fractions, exponents, true/false/null, nesting deeper than {@link #MAX_DEPTH}) is an error,
  * so a damaged header fails here instead of being half understood.
  */
-final class Json {
+public final class Json {
     /** Deep enough for any header; shallow enough that a hostile one cannot overflow the stack. */
     static final int MAX_DEPTH = 64;
 
@@ -39,29 +48,201 @@ final class Json {
         return v;
     }
 
-    /** Appends {@code s} as a JSON string, escaped as Python's json.dumps(ensure_ascii=False) does. */
-    static void writeString(StringBuilder out, String s) {
-        out.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\b' -> out.append("\\b");
-                case '\f' -> out.append("\\f");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
+    /**
+     * How {@link #write} lays a document out: {@code COMPACT} has no spaces at all (a safetensors header,
+     * as the reference writes it); {@code ONE_LINE} puts {@code ": "} after keys and {@code ", "} between
+     * members (the metrics line); {@code INDENTED} puts each member of the outer object on its own line,
+     * indented by two spaces, and each object of an outer member's array on its own line, indented by
+     * four; everything deeper stays on one line (config.json, test reports).
+     */
+    public enum Layout { COMPACT, ONE_LINE, INDENTED }
+
+    private static final JsonFactory FACTORY = JsonFactory.builder().build();
+
+    /**
+     * {@code value} as a JSON document, written by jackson-core, so every string is escaped by the JSON
+     * rules (RFC 8259: quote, backslash and all control characters; other characters as UTF-8 text).
+     * Values: {@code Map} (keys as strings, in iteration order), {@code List}, {@code int[]}, {@code long[]},
+     * {@code double[]}, {@code String}, {@code Boolean}, integral {@code Number}s, {@code Float} and
+     * {@code Double} (non-finite ones as {@code null}, as standard JSON has no NaN), {@code null};
+     * anything else is written as its {@code toString()}.
+     */
+    public static String write(Object value, Layout layout) {
+        StringWriter out = new StringWriter();
+        Printer printer = layout == Layout.COMPACT ? null : new Printer();
+        try (JsonGenerator g = FACTORY.createGenerator(out)) {
+            g.setPrettyPrinter(printer);
+            writeValue(g, printer, value, layout == Layout.INDENTED ? 0 : -1);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a StringWriter does not fail
+        }
+        return out.toString();
+    }
+
+    /** {@code depth}: nesting level where INDENTED breaks lines (0 = the root), -1 = never. */
+    private static void writeValue(JsonGenerator g, Printer p, Object v, int depth) throws IOException {
+        int inner = depth < 0 ? -1 : depth + 1;
+        switch (v) {
+            case null -> g.writeNull();
+            case Map<?, ?> m -> {
+                boolean broken = depth == 0;
+                if (p != null) {
+                    p.open(broken);
+                }
+                g.writeStartObject();
+                for (Map.Entry<?, ?> e : m.entrySet()) {
+                    g.writeFieldName(String.valueOf(e.getKey()));
+                    writeValue(g, p, e.getValue(), inner);
+                }
+                g.writeEndObject();
+            }
+            case List<?> l -> {
+                boolean broken = depth == 1 && l.stream().anyMatch(o -> o instanceof Map);
+                if (p != null) {
+                    p.open(broken);
+                }
+                g.writeStartArray();
+                for (Object o : l) {
+                    writeValue(g, p, o, inner);
+                }
+                g.writeEndArray();
+            }
+            case int[] a -> {
+                if (p != null) {
+                    p.open(false);
+                }
+                g.writeArray(a, 0, a.length);
+            }
+            case long[] a -> {
+                if (p != null) {
+                    p.open(false);
+                }
+                g.writeArray(a, 0, a.length);
+            }
+            case double[] a -> {
+                if (p != null) {
+                    p.open(false);
+                }
+                g.writeStartArray();
+                for (double d : a) {
+                    writeValue(g, p, d, inner);
+                }
+                g.writeEndArray();
+            }
+            case Double d -> {
+                if (Double.isFinite(d)) {
+                    g.writeNumber(d);
+                } else {
+                    g.writeNull();
                 }
             }
+            case Float f -> writeValue(g, p, f.doubleValue(), depth);
+            case Long n -> g.writeNumber(n);
+            case Integer n -> g.writeNumber(n);
+            case Short n -> g.writeNumber(n);
+            case Byte n -> g.writeNumber(n);
+            case Boolean b -> g.writeBoolean(b);
+            default -> g.writeString(v.toString());
         }
-        out.append('"');
+    }
+
+    /**
+     * Whitespace for {@link Layout#ONE_LINE} and {@link Layout#INDENTED}: {@link #writeValue} says, just
+     * before each container starts, whether its members go on their own lines.
+     */
+    private static final class Printer implements PrettyPrinter {
+        private final Deque<Boolean> broken = new ArrayDeque<>();
+        private boolean next;
+
+        void open(boolean lines) {
+            next = lines;
+        }
+
+        private void start(JsonGenerator g, char c) throws IOException {
+            broken.push(next);
+            next = false;
+            g.writeRaw(c);
+        }
+
+        private void newline(JsonGenerator g) throws IOException {
+            g.writeRaw('\n');
+            for (int i = 0; i < broken.size(); i++) {
+                g.writeRaw("  ");
+            }
+        }
+
+        private void separator(JsonGenerator g) throws IOException {
+            g.writeRaw(',');
+            if (broken.peek()) {
+                newline(g);
+            } else {
+                g.writeRaw(' ');
+            }
+        }
+
+        private void end(JsonGenerator g, int entries, char c) throws IOException {
+            boolean lines = broken.pop();
+            if (lines && entries > 0) {
+                newline(g);
+            }
+            g.writeRaw(c);
+        }
+
+        private void first(JsonGenerator g) throws IOException {
+            if (broken.peek()) {
+                newline(g);
+            }
+        }
+
+        @Override
+        public void writeRootValueSeparator(JsonGenerator g) throws IOException {
+            g.writeRaw(' ');
+        }
+
+        @Override
+        public void writeStartObject(JsonGenerator g) throws IOException {
+            start(g, '{');
+        }
+
+        @Override
+        public void writeEndObject(JsonGenerator g, int entries) throws IOException {
+            end(g, entries, '}');
+        }
+
+        @Override
+        public void writeObjectEntrySeparator(JsonGenerator g) throws IOException {
+            separator(g);
+        }
+
+        @Override
+        public void writeObjectFieldValueSeparator(JsonGenerator g) throws IOException {
+            g.writeRaw(": ");
+        }
+
+        @Override
+        public void writeStartArray(JsonGenerator g) throws IOException {
+            start(g, '[');
+        }
+
+        @Override
+        public void writeEndArray(JsonGenerator g, int values) throws IOException {
+            end(g, values, ']');
+        }
+
+        @Override
+        public void writeArrayValueSeparator(JsonGenerator g) throws IOException {
+            separator(g);
+        }
+
+        @Override
+        public void beforeArrayValues(JsonGenerator g) throws IOException {
+            first(g);
+        }
+
+        @Override
+        public void beforeObjectEntries(JsonGenerator g) throws IOException {
+            first(g);
+        }
     }
 
     private Object value(int depth) {

@@ -21,11 +21,9 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Consumer;
 import org.ducisc.core.DType;
 import org.ducisc.core.Device;
@@ -462,39 +460,23 @@ public final class Safetensors implements AutoCloseable {
     }
 
     private static byte[] header(List<Entry> entries, Map<String, String> metadata) {
-        StringBuilder sb = new StringBuilder("{");
+        Map<String, Object> doc = new LinkedHashMap<>();
         if (!metadata.isEmpty()) {
-            Json.writeString(sb, METADATA_KEY);
-            sb.append(":{");
-            String sep = "";
-            for (Map.Entry<String, String> kv : metadata.entrySet()) {
-                sb.append(sep);
-                Json.writeString(sb, kv.getKey());
-                sb.append(':');
-                Json.writeString(sb, kv.getValue());
-                sep = ",";
-            }
-            sb.append('}');
+            doc.put(METADATA_KEY, metadata);
         }
-        Set<String> seen = new HashSet<>();
         long offset = 0;
         for (Entry e : entries) {
-            if (!seen.add(e.name)) {
+            if (e.name.equals(METADATA_KEY) || doc.containsKey(e.name)) {
                 throw new IllegalArgumentException("Safetensors.write: duplicate tensor name \"" + e.name + "\"");
             }
-            if (sb.length() > 1) {
-                sb.append(',');
-            }
-            Json.writeString(sb, e.name);
-            sb.append(":{\"dtype\":\"").append(e.dtype).append("\",\"shape\":[");
-            for (int i = 0; i < e.shape.length; i++) {
-                sb.append(i > 0 ? "," : "").append(e.shape[i]);
-            }
-            sb.append("],\"data_offsets\":[").append(offset).append(',').append(offset + e.byteSize).append("]}");
+            Map<String, Object> info = new LinkedHashMap<>();
+            info.put("dtype", e.dtype.name());
+            info.put("shape", e.shape);
+            info.put("data_offsets", new long[] {offset, offset + e.byteSize});
+            doc.put(e.name, info);
             offset += e.byteSize;
         }
-        sb.append('}');
-        byte[] json = sb.toString().getBytes(StandardCharsets.UTF_8);
+        byte[] json = Json.write(doc, Json.Layout.COMPACT).getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8;
         byte[] out = Arrays.copyOf(json, padded);
         Arrays.fill(out, json.length, padded, (byte) ' ');

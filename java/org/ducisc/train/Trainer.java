@@ -22,6 +22,7 @@ import org.ducisc.eval.MetricSummary;
 import org.ducisc.eval.SlidingWindow;
 import org.ducisc.io.EventWriter;
 import org.ducisc.io.FileBytes;
+import org.ducisc.io.Json;
 import org.ducisc.nn.Checkpoint;
 import org.ducisc.nn.SegmentationLoss;
 import org.ducisc.nn.VNet;
@@ -190,8 +191,8 @@ public final class Trainer {
             throws IOException, InterruptedException {
         validate(dataset, s);
         Path dir = s.runDir();
-        Map<String, String> config = configFields(dataset, s);
-        writeConfig(dir.resolve("config.json"), config);
+        Map<String, Object> config = configFields(dataset, s);
+        FileBytes.writeText(dir.resolve("config.json"), Json.write(config, Json.Layout.INDENTED) + "\n");
         DuciscConfig cfg = s.method() == Method.MEAN_TEACHER ? s.ducisc().meanTeacher() : s.ducisc();
         VNet.Config netConfig = VNet.Config.defaults().withBaseFilters(s.baseFilters());
         boolean semi = s.method() != Method.SUPERVISED;
@@ -487,40 +488,40 @@ public final class Trainer {
         return m;
     }
 
-    /** The resolved configuration, as JSON values by key, in config.json's order. */
-    private static Map<String, String> configFields(Dataset dataset, Settings s) {
+    /** The resolved configuration, by key, in config.json's order (values as {@link Json#write} takes them). */
+    private static Map<String, Object> configFields(Dataset dataset, Settings s) {
         DuciscConfig c = s.ducisc();
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put("method", q(s.method().label()));
-        m.put("dataset", q(dataset.kind().name()));
-        m.put("root_path", q(dataset.dir().toString()));
-        m.put("labelnum", Integer.toString(s.labelnum()));
-        m.put("max_iterations", Long.toString(s.maxIterations()));
-        m.put("seed", Long.toString(s.seed()));
-        m.put("base_filters", Integer.toString(s.baseFilters()));
-        m.put("patch", java.util.Arrays.toString(s.patchFor(dataset)));
-        m.put("padding", Boolean.toString(s.padding()));
-        m.put("warmup", Long.toString(c.warmup()));
-        m.put("lamda_teacher", Double.toString(c.lambdaTeacher()));
-        m.put("lamda_mix", Double.toString(c.lambdaMix()));
-        m.put("lamda_proto", Double.toString(c.lambdaProto()));
-        m.put("lamda_mix_proto", Double.toString(c.lambdaMixProto()));
-        m.put("proto_levels", Integer.toString(c.protoLevels()));
-        m.put("fusion_range", "[" + c.fusionLow() + ", " + c.fusionHigh() + "]");
-        m.put("threshold_init", Double.toString(c.thresholdInit()));
-        m.put("threshold_decay", Double.toString(c.thresholdDecay()));
-        m.put("threshold_bounds", "[" + c.thresholdLow() + ", " + c.thresholdHigh() + "]");
-        m.put("adaptive_thresholds", Boolean.toString(c.adaptiveThresholds()));
-        m.put("prototypes", Boolean.toString(c.prototypes()));
-        m.put("fusion", Boolean.toString(c.fusion()));
-        m.put("lr", Double.toString(c.lr()));
-        m.put("momentum", Double.toString(c.momentum()));
-        m.put("weight_decay", Double.toString(c.weightDecay()));
-        m.put("ema_decay", Double.toString(c.emaDecay()));
-        m.put("checkpoint_every", Long.toString(s.checkpointEvery()));
-        m.put("val_start", Long.toString(s.validation().start()));
-        m.put("val_every", Long.toString(s.validation().every()));
-        m.put("val_list", s.validation().list() == null ? "null" : q(s.validation().list().toString()));
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("method", s.method().label());
+        m.put("dataset", dataset.kind().name());
+        m.put("root_path", dataset.dir().toString());
+        m.put("labelnum", s.labelnum());
+        m.put("max_iterations", s.maxIterations());
+        m.put("seed", s.seed());
+        m.put("base_filters", s.baseFilters());
+        m.put("patch", s.patchFor(dataset));
+        m.put("padding", s.padding());
+        m.put("warmup", c.warmup());
+        m.put("lamda_teacher", c.lambdaTeacher());
+        m.put("lamda_mix", c.lambdaMix());
+        m.put("lamda_proto", c.lambdaProto());
+        m.put("lamda_mix_proto", c.lambdaMixProto());
+        m.put("proto_levels", c.protoLevels());
+        m.put("fusion_range", new double[] {c.fusionLow(), c.fusionHigh()});
+        m.put("threshold_init", c.thresholdInit());
+        m.put("threshold_decay", c.thresholdDecay());
+        m.put("threshold_bounds", new double[] {c.thresholdLow(), c.thresholdHigh()});
+        m.put("adaptive_thresholds", c.adaptiveThresholds());
+        m.put("prototypes", c.prototypes());
+        m.put("fusion", c.fusion());
+        m.put("lr", c.lr());
+        m.put("momentum", c.momentum());
+        m.put("weight_decay", c.weightDecay());
+        m.put("ema_decay", c.emaDecay());
+        m.put("checkpoint_every", s.checkpointEvery());
+        m.put("val_start", s.validation().start());
+        m.put("val_every", s.validation().every());
+        m.put("val_list", s.validation().list() == null ? null : s.validation().list().toString());
         return m;
     }
 
@@ -528,24 +529,11 @@ public final class Trainer {
      * The settings a resumed run must share with the interrupted one: all but where the data lie,
      * how long to train and how often to save, none of which changes an iteration.
      */
-    private static Map<String, String> fingerprint(Map<String, String> config) {
-        Map<String, String> m = new LinkedHashMap<>(config);
+    private static Map<String, String> fingerprint(Map<String, Object> config) {
+        Map<String, String> m = new LinkedHashMap<>();
+        config.forEach((k, v) -> m.put(k, Json.write(v, Json.Layout.ONE_LINE)));
         m.keySet().removeAll(List.of("root_path", "max_iterations", "checkpoint_every"));
         return m;
-    }
-
-    private static void writeConfig(Path file, Map<String, String> fields) throws IOException {
-        StringBuilder b = new StringBuilder("{\n");
-        int i = 0;
-        for (Map.Entry<String, String> e : fields.entrySet()) {
-            b.append("  \"").append(e.getKey()).append("\": ").append(e.getValue())
-                    .append(++i < fields.size() ? ",\n" : "\n");
-        }
-        FileBytes.writeText(file, b.append("}\n").toString());
-    }
-
-    private static String q(String s) {
-        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
 
     private static void line(BufferedWriter log, String text) throws IOException {

@@ -74,6 +74,30 @@ class TrainerTest {
         assertTrue(!last[4].isEmpty() && !last[6].isEmpty(), "unlabeled terms are computed after the warm-up: " + csvA.get(3));
     }
 
+    /** config.json must stay valid JSON whatever a path holds: a tab, a newline, a quote, a backslash, a control character. */
+    @Test
+    void configJsonIsValidJsonForAnyPath() throws Exception {
+        Dataset ds = Dataset.open("LA", data);
+        String odd = "val\tlist \"q\" \\ \u0001\u001f é.list";
+        Path valList = runs.resolve(odd);
+        Files.write(valList, ds.testCases());
+        Trainer.Settings s = settings(Trainer.Method.SUPERVISED, 2, runs.resolve("run"));
+        s = new Trainer.Settings(s.method(), s.labelnum(), 1, s.seed(), s.baseFilters(), s.patch(), s.padding(),
+                s.ducisc(), s.runDir(), 0, new Trainer.Validation(0, 0, valList), false);
+        Trainer.run(ds, s, null);
+        Map<String, String> strings = new java.util.HashMap<>();
+        try (com.fasterxml.jackson.core.JsonParser p = new com.fasterxml.jackson.core.JsonFactory()
+                .createParser(runs.resolve("run/config.json").toFile())) {
+            while (p.nextToken() != null) {
+                if (p.currentToken() == com.fasterxml.jackson.core.JsonToken.VALUE_STRING) {
+                    strings.put(p.currentName(), p.getText());
+                }
+            }
+        }
+        assertEquals(valList.toString(), strings.get("val_list"));
+        assertEquals(ds.dir().toString(), strings.get("root_path"));
+    }
+
     @Test
     void validationPicksTheBestCheckpointAndTheReportCoversBestAndLast() throws Exception {
         Dataset ds = Dataset.open("LA", data);
