@@ -237,7 +237,7 @@ public final class Segmenter implements AutoCloseable {
     public static final class Builder {
         private final Path file;
         private final InputStream stream;
-        private String device = "cpu";
+        private String device = "auto";
         private int[] patch;
         private int strideXY;
         private int strideZ;
@@ -251,7 +251,7 @@ public final class Segmenter implements AutoCloseable {
         }
 
         /**
-         * "cpu" (the default), "cuda" or "cuda:N", or "auto" (cuda:0 when it works, else the CPU). A CUDA
+         * "auto" (the default, as on the command line: cuda:0 when it works, else the CPU), "cpu", "cuda" or "cuda:N". A CUDA
          * device that cannot be used makes {@link #build()} fail with the reason.
          */
         public Builder device(String device) {

@@ -10,7 +10,7 @@ public interface TrainingListener {
     /** After every iteration that updated the weights (iterations whose loss was not finite are skipped). */
     void onIteration(IterationReport report);
 
-    /** After every validation (from iteration 800, every 200, by default; see {@link TrainingRun.Builder#validation}). */
+    /** After every validation (from iteration 800, every 200, by default; see {@link TrainingConfig.Builder#validation}). */
     default void onValidation(ValidationReport report) {
     }
 }

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.ducisc.api.TrainingConfig;
 import org.ducisc.core.Device;
 import org.ducisc.data.Dataset;
 import org.ducisc.data.Phantom;
@@ -17,7 +18,6 @@ import org.ducisc.io.CaseData;
 import org.ducisc.io.Volume;
 import org.ducisc.nn.Checkpoint;
 import org.ducisc.nn.VNet;
-import org.ducisc.train.DuciscConfig;
 import org.ducisc.train.SeedSweep;
 import org.ducisc.train.Trainer;
 import picocli.CommandLine.Command;
@@ -87,18 +87,15 @@ final class DemoCommand implements Runnable {
                 Phantom.writeDataset(data, cases, dataSeed, volumeSize);
             }
             Dataset dataset = Dataset.open("LA", data);
-            DuciscConfig d = DuciscConfig.defaults();
-            DuciscConfig cfg = new DuciscConfig(warmup, d.lambdaTeacher(), d.lambdaMix(), d.lambdaProto(),
-                    d.lambdaMixProto(), d.protoLevels(), d.fusionLow(), d.fusionHigh(), d.thresholdInit(),
-                    d.thresholdDecay(), d.thresholdLow(), d.thresholdHigh(), d.lr(), d.momentum(), d.weightDecay(),
-                    d.emaDecay(), true, true, true);
             // No validation: the demo reports the last checkpoints, so nothing is selected on the test cases.
-            Trainer.Validation none = new Trainer.Validation(0, 0, null);
+            TrainingConfig.Builder config = TrainingConfig.builder().labelnum(labelnum).maxIterations(iterations)
+                    .seed(seeds.get(0)).baseFilters(baseFilters).patch(patchSize[0], patchSize[1], patchSize[2])
+                    .checkpointEvery(0).validation(0, 0, null).warmup(warmup).device(Device.CPU.toString());
             List<Trainer.Method> methods = List.of(Trainer.Method.DUCISC, Trainer.Method.SUPERVISED);
             List<Trainer.Settings> settings = new ArrayList<>();
             for (Trainer.Method m : methods) {
-                Trainer.Settings s = new Trainer.Settings(m, labelnum, iterations, seeds.get(0), baseFilters, patchSize,
-                        true, cfg, dir.resolve(name(m)), 0, none, false);
+                Trainer.Settings s = Options.withFlags(TrainCommand.FLAGS, () -> config.method(m.name())
+                        .output(dir.resolve(name(m))).build().validate().settings());
                 if (seeds.size() > 1) {
                     SeedSweep.settings(dataset, s, seeds);
                 } else {

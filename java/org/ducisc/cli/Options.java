@@ -29,6 +29,40 @@ final class Options {
         return size;
     }
 
+    /** Work that may fail with a library message naming an option in neutral words. */
+    interface Action<T> {
+        T run() throws java.io.IOException, InterruptedException;
+    }
+
+    /**
+     * Runs {@code action}; an IllegalArgumentException from the library, whose message starts with (or,
+     * after "; ", mentions) an option's neutral name ("labelnum 9 is larger than ..."), is rethrown with
+     * the command's flag instead ("--labelnum 9 is larger than ..."), given {@code flags} (neutral name to
+     * flag). Other messages pass unchanged.
+     */
+    static <T> T withFlags(java.util.Map<String, String> flags, Action<T> action)
+            throws java.io.IOException, InterruptedException {
+        try {
+            return action.run();
+        } catch (IllegalArgumentException e) {
+            String m = String.valueOf(e.getMessage());
+            String best = null;
+            for (String name : flags.keySet()) {
+                if ((m.startsWith(name + " ") || m.startsWith(name + ":")) && (best == null || name.length() > best.length())) {
+                    best = name;
+                }
+            }
+            String translated = best == null ? m : flags.get(best) + m.substring(best.length());
+            for (var f : flags.entrySet()) {
+                translated = translated.replace("; " + f.getKey() + " ", "; " + f.getValue() + " ");
+            }
+            if (translated.equals(m)) {
+                throw e;
+            }
+            throw new IllegalArgumentException(translated, e);
+        }
+    }
+
     /**
      * The device of --device NAME (auto, cpu, cuda, cuda:N) or the reference's --gpu N (= cuda:N), opened
      * and checked; an unusable one is an error naming the option and the reason in one line.

@@ -3,9 +3,9 @@ package org.ducisc.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
+import org.ducisc.api.TrainingConfig;
 import org.ducisc.data.Dataset;
 import org.ducisc.runtime.Backends;
-import org.ducisc.train.DuciscConfig;
 import org.ducisc.train.SeedSweep;
 import org.ducisc.train.Trainer;
 import picocli.CommandLine.Command;
@@ -19,105 +19,124 @@ final class TrainCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"--dataset-name", "--dataset_name"}, defaultValue = "LA", description = "LA, Pancreas or IAN (default ${DEFAULT-VALUE}).")
-    String datasetName;
+    /** Every default below is the configuration object's (written once, in {@link TrainingConfig.Builder}). */
+    private static final TrainingConfig D = TrainingConfig.DEFAULTS;
+
+    @Option(names = {"--dataset-name", "--dataset_name"}, description = "LA, Pancreas or IAN (default ${DEFAULT-VALUE}).")
+    String datasetName = D.dataset();
 
     @Option(names = {"--root-path", "--root_path"}, required = true, description = "Folder holding the data set folder (or the data set folder itself).")
     Path rootPath;
 
-    @Option(names = "--labelnum", defaultValue = "8", description = "Labeled training cases: the first N of train.list (default ${DEFAULT-VALUE}).")
-    int labelnum;
+    @Option(names = "--labelnum", description = "Labeled training cases: the first N of train.list (default ${DEFAULT-VALUE}).")
+    int labelnum = D.labelnum();
 
-    @Option(names = {"--max-iterations", "--max_iterations", "--max_iteration"}, defaultValue = "15000", description = "Iterations (default ${DEFAULT-VALUE}).")
-    long maxIterations;
+    @Option(names = {"--max-iterations", "--max_iterations", "--max_iteration"}, description = "Iterations (default ${DEFAULT-VALUE}).")
+    long maxIterations = D.maxIterations();
 
-    @Option(names = "--seed", defaultValue = "1337", description = "Seed (default ${DEFAULT-VALUE}).")
-    long seed;
+    @Option(names = "--seed", description = "Seed (default ${DEFAULT-VALUE}).")
+    long seed = D.seed();
 
     @Option(names = "--seeds", split = ",", paramLabel = "S1,S2,...", description = "Several runs, one per seed (sub-folders seed_N of --out), then mean and standard deviation over seeds; replaces --seed.")
     java.util.List<Long> seeds;
 
-    @Option(names = "--out", defaultValue = "runs/train", description = "Run folder (default ${DEFAULT-VALUE}).")
-    Path runDir;
+    @Option(names = "--out", description = "Run folder (default ${DEFAULT-VALUE}).")
+    Path runDir = D.output();
 
     @Option(names = "--resume", paramLabel = "DIR", description = "Continue the interrupted run in DIR (its run folder; --out is then ignored) with the same settings.")
     Path resume;
 
-    @Option(names = "--method", defaultValue = "ducisc", description = "ducisc, supervised or mean-teacher (default ${DEFAULT-VALUE}).")
-    String method;
+    @Option(names = "--method", description = "ducisc, supervised or mean-teacher (default ${DEFAULT-VALUE}).")
+    String method = D.method();
 
-    @Option(names = {"--base-filters", "--base_filters"}, defaultValue = "16", description = "V-Net base filters (default ${DEFAULT-VALUE}).")
-    int baseFilters;
+    @Option(names = {"--base-filters", "--base_filters"}, description = "V-Net base filters (default ${DEFAULT-VALUE}).")
+    int baseFilters = D.baseFilters();
 
     @Option(names = "--patch", description = "Patch W,H,D (default: the data set's).")
     String patch;
 
     @Option(names = "--no-pad", description = "No zero padding in the training crop: every side of every training volume must then exceed the patch.")
-    boolean noPad;
+    boolean noPad = !D.padding();
 
-    @Option(names = {"--warmup", "--consistency-rampup"}, defaultValue = "2000", description = "Iterations before the unlabeled terms (default ${DEFAULT-VALUE}).")
-    long warmup;
+    @Option(names = {"--warmup", "--consistency-rampup"}, description = "Iterations before the unlabeled terms (default ${DEFAULT-VALUE}).")
+    long warmup = D.warmup();
 
-    @Option(names = {"--lamda-teacher", "--lamda_teacher"}, defaultValue = "0.3") double lamdaTeacher;
-    @Option(names = {"--lamda-proto", "--lamda_proto"}, defaultValue = "0.1") double lamdaProto;
-    @Option(names = {"--lamda-mix", "--lamda_mix"}, defaultValue = "0.1") double lamdaMix;
-    @Option(names = {"--lamda-mix-proto", "--lamda_mix_proto"}, defaultValue = "0.1") double lamdaMixProto;
+    @Option(names = {"--lamda-teacher", "--lamda_teacher"}, description = "(default ${DEFAULT-VALUE})") double lamdaTeacher = D.lambdaTeacher();
+    @Option(names = {"--lamda-proto", "--lamda_proto"}, description = "(default ${DEFAULT-VALUE})") double lamdaProto = D.lambdaProto();
+    @Option(names = {"--lamda-mix", "--lamda_mix"}, description = "(default ${DEFAULT-VALUE})") double lamdaMix = D.lambdaMix();
+    @Option(names = {"--lamda-mix-proto", "--lamda_mix_proto"}, description = "(default ${DEFAULT-VALUE})") double lamdaMixProto = D.lambdaMixProto();
 
-    @Option(names = "--proto-levels", defaultValue = "4", description = "Coarsest feature levels aligned (default ${DEFAULT-VALUE}).")
-    int protoLevels;
+    @Option(names = "--proto-levels", description = "Coarsest feature levels aligned (default ${DEFAULT-VALUE}).")
+    int protoLevels = D.protoLevels();
 
     @Option(names = "--no-proto", description = "Ablation: no prototype alignment.")
-    boolean noProto;
+    boolean noProto = !D.prototypes();
 
     @Option(names = "--no-mix", description = "Ablation: no volume fusion.")
-    boolean noMix;
+    boolean noMix = !D.fusion();
 
     @Option(names = "--fixed-threshold", description = "Ablation: a fixed confidence threshold instead of the self-aware ones.")
-    Double fixedThreshold;
+    Double fixedThreshold = D.fixedThreshold();
 
-    @Option(names = {"--base-lr", "--base_lr"}, defaultValue = "0.01") double lr;
+    @Option(names = {"--base-lr", "--base_lr"}, description = "(default ${DEFAULT-VALUE})") double lr = D.learningRate();
 
-    @Option(names = "--ema-decay", defaultValue = "0.99") double emaDecay;
+    @Option(names = "--ema-decay", description = "(default ${DEFAULT-VALUE})") double emaDecay = D.emaDecay();
 
-    @Option(names = "--checkpoint-every", defaultValue = "1000", description = "Periodic checkpoints (default ${DEFAULT-VALUE}; 0 = only last).")
-    long checkpointEvery;
+    @Option(names = "--checkpoint-every", description = "Periodic checkpoints (default ${DEFAULT-VALUE}; 0 = only last).")
+    long checkpointEvery = D.checkpointEvery();
 
-    @Option(names = "--val-start", defaultValue = "800", description = "First validation after this many iterations (default ${DEFAULT-VALUE}).")
-    long valStart;
+    @Option(names = "--val-start", description = "First validation after this many iterations (default ${DEFAULT-VALUE}).")
+    long valStart = D.validationStart();
 
-    @Option(names = "--val-every", defaultValue = "200", description = "Iterations between validations (default ${DEFAULT-VALUE}; 0 = none).")
-    long valEvery;
+    @Option(names = "--val-every", description = "Iterations between validations (default ${DEFAULT-VALUE}; 0 = none).")
+    long valEvery = D.validationEvery();
 
     @Option(names = "--val-list", paramLabel = "FILE", description = "Select best.safetensors on these cases instead of the test list (as the reference does).")
-    Path valList;
+    Path valList = D.validationList();
 
-    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N (default ${DEFAULT-VALUE}: CUDA when it works, else the CPU).")
-    String device;
+    @Option(names = "--device", description = "auto, cpu, cuda or cuda:N (default ${DEFAULT-VALUE}: CUDA when it works, else the CPU).")
+    String device = D.device();
 
     @Option(names = "--gpu", description = "The reference's spelling of --device cuda:N.")
     Integer gpu;
+
+    /** The library's neutral option names, as this command's flags (for its error lines). */
+    static final java.util.Map<String, String> FLAGS = java.util.Map.ofEntries(
+            java.util.Map.entry("labelnum", "--labelnum"), java.util.Map.entry("max iterations", "--max-iterations"),
+            java.util.Map.entry("base filters", "--base-filters"), java.util.Map.entry("checkpoint interval", "--checkpoint-every"),
+            java.util.Map.entry("validation start", "--val-start"), java.util.Map.entry("validation interval", "--val-every"),
+            java.util.Map.entry("warmup", "--warmup"), java.util.Map.entry("lamda_teacher", "--lamda-teacher"),
+            java.util.Map.entry("lamda_mix", "--lamda-mix"), java.util.Map.entry("lamda_proto", "--lamda-proto"),
+            java.util.Map.entry("lamda_mix_proto", "--lamda-mix-proto"), java.util.Map.entry("prototype levels", "--proto-levels"),
+            java.util.Map.entry("learning rate", "--base-lr"), java.util.Map.entry("EMA decay", "--ema-decay"),
+            java.util.Map.entry("fixed threshold", "--fixed-threshold"), java.util.Map.entry("patch", "--patch"),
+            java.util.Map.entry("padding off", "--no-pad"), java.util.Map.entry("method", "--method"),
+            java.util.Map.entry("seeds", "--seeds"));
 
     @Override
     public void run() {
         PrintWriter out = spec.commandLine().getOut();
         Backends.Selection selection = Options.selectDevice(device, gpu);
         out.println("device: " + selection.description());
-        DuciscConfig d = DuciscConfig.defaults();
-        double threshold = fixedThreshold == null ? d.thresholdInit() : fixedThreshold;
-        if (fixedThreshold != null && !(fixedThreshold > 0 && fixedThreshold < 1)) {
-            throw new IllegalArgumentException("--fixed-threshold must be in (0, 1), got " + fixedThreshold);
+        TrainingConfig.Builder b = TrainingConfig.builder().dataset(datasetName).method(method).labelnum(labelnum)
+                .maxIterations(maxIterations).seed(seed).baseFilters(baseFilters).padding(!noPad)
+                .output(resume != null ? resume : runDir).resume(resume != null).checkpointEvery(checkpointEvery)
+                .validation(valStart, valEvery, valList).device(selection.device().toString()).warmup(warmup)
+                .lossWeights(lamdaTeacher, lamdaMix, lamdaProto, lamdaMixProto).protoLevels(protoLevels)
+                .prototypes(!noProto).fusion(!noMix).learningRate(lr).emaDecay(emaDecay);
+        if (patch != null) {
+            int[] p = Options.parseSize("--patch", patch);
+            b.patch(p[0], p[1], p[2]);
         }
-        DuciscConfig cfg = new DuciscConfig(warmup, lamdaTeacher, lamdaMix, lamdaProto, lamdaMixProto, protoLevels,
-                d.fusionLow(), d.fusionHigh(), threshold, d.thresholdDecay(), d.thresholdLow(), d.thresholdHigh(), lr,
-                d.momentum(), d.weightDecay(), emaDecay, !noProto, !noMix, fixedThreshold == null);
+        if (fixedThreshold != null) {
+            b.fixedThreshold(fixedThreshold);
+        }
         try {
+            Trainer.Settings settings = Options.withFlags(FLAGS, () -> b.build().validate().settings());
             Dataset dataset = Dataset.open(datasetName, rootPath);
-            Trainer.Settings settings = new Trainer.Settings(Trainer.Method.parse(method), labelnum, maxIterations, seed,
-                    baseFilters, patch == null ? null : Options.parseSize("--patch", patch), !noPad, cfg, resume != null ? resume : runDir,
-                    checkpointEvery, new Trainer.Validation(valStart, valEvery, valList), resume != null);
             if (seeds != null) {
-                SeedSweep.Outcome o = SeedSweep.run(dataset, settings, selection.device(), seeds,
-                        seed -> new TrainProgress(out, "seed " + seed, maxIterations));
+                SeedSweep.Outcome o = Options.withFlags(FLAGS, () -> SeedSweep.run(dataset, settings, selection.device(),
+                        seeds, seed -> new TrainProgress(out, "seed " + seed, maxIterations)));
                 for (int i = 0; i < seeds.size(); i++) {
                     report(out, "seed " + seeds.get(i) + ", ", o.runs().get(i));
                 }
@@ -130,7 +149,7 @@ final class TrainCommand implements Runnable {
             }
             Trainer.Result result;
             try (TrainProgress progress = new TrainProgress(out, "train", maxIterations)) {
-                result = Trainer.run(dataset, settings, selection.device(), progress);
+                result = Options.withFlags(FLAGS, () -> Trainer.run(dataset, settings, selection.device(), progress));
             }
             report(out, "", result);
         } catch (java.io.IOException e) {

@@ -33,7 +33,7 @@ public final class SeedSweep {
     public static List<Trainer.Settings> settings(Dataset dataset, Trainer.Settings base, List<Long> seeds)
             throws IOException {
         if (seeds.isEmpty() || seeds.stream().distinct().count() != seeds.size()) {
-            throw new IllegalArgumentException("--seeds needs distinct seeds, got " + seeds);
+            throw new IllegalArgumentException("seeds must be distinct, got " + seeds);
         }
         List<Trainer.Settings> out = new ArrayList<>();
         for (long seed : seeds) {

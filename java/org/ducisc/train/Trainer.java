@@ -119,36 +119,31 @@ public final class Trainer {
     public static void validate(Dataset dataset, Settings s) throws IOException {
         int train = dataset.trainCases().size();
         if (s.labelnum() < 2) {
-            throw new IllegalArgumentException("--labelnum must be at least the labeled batch of 2, got " + s.labelnum());
+            throw new IllegalArgumentException("labelnum must be at least the labeled batch of 2, got " + s.labelnum());
         }
         if (s.labelnum() > train) {
-            throw new IllegalArgumentException("--labelnum " + s.labelnum() + " is larger than the " + train
+            throw new IllegalArgumentException("labelnum " + s.labelnum() + " is larger than the " + train
                     + " cases of " + dataset.dir().resolve("train.list"));
         }
         if (s.labelnum() == train && s.method() != Method.SUPERVISED) {
-            throw new IllegalArgumentException("--labelnum " + s.labelnum() + " labels every training case, leaving no"
-                    + " unlabeled ones for " + s.method().label() + "; --method supervised gives the fully supervised upper bound");
+            throw new IllegalArgumentException("labelnum " + s.labelnum() + " labels every training case, leaving no"
+                    + " unlabeled ones for " + s.method().label() + "; method supervised gives the fully supervised upper bound");
         }
-        for (int side : s.patchFor(dataset)) {
-            if (side < VNet.SIZE_MULTIPLE || side % VNet.SIZE_MULTIPLE != 0) {
-                throw new IllegalArgumentException("patch " + java.util.Arrays.toString(s.patchFor(dataset))
-                        + ": every side must be a positive multiple of " + VNet.SIZE_MULTIPLE);
-            }
-        }
+        checkPatch(s.patchFor(dataset));
         if (!s.padding()) {
             Augmentation crop = augmentation(dataset, s);
             for (String name : dataset.trainCases()) {
                 int[] shape = dataset.readImage(name).shape();
                 if (!crop.fits(shape)) {
-                    throw new IllegalArgumentException("--no-pad: patch " + java.util.Arrays.toString(s.patchFor(dataset))
+                    throw new IllegalArgumentException("padding off: patch " + java.util.Arrays.toString(s.patchFor(dataset))
                             + " does not fit inside case " + name + " of size " + java.util.Arrays.toString(shape)
                             + " (without padding every side must be larger" + (crop.rotFlip() ? ", W and H either way round" : "")
-                            + "); use a smaller --patch or keep the padding");
+                            + "); use a smaller patch or keep the padding");
                 }
             }
         }
         if (s.maxIterations() < 1) {
-            throw new IllegalArgumentException("--max-iterations must be >= 1, got " + s.maxIterations());
+            throw new IllegalArgumentException("max iterations must be at least 1, got " + s.maxIterations());
         }
         List<String> validationCases = validationCases(dataset, s);
         if (validationCases.isEmpty() || dataset.testCases().isEmpty()) {
@@ -174,6 +169,16 @@ public final class Trainer {
         }
         if (!Files.isWritable(s.runDir())) {
             throw new IOException(s.runDir() + ": output folder is not writable");
+        }
+    }
+
+    /** Checks a training patch (W, H, D, voxels): every side a positive multiple of {@link VNet#SIZE_MULTIPLE}. */
+    public static void checkPatch(int[] patch) {
+        for (int side : patch) {
+            if (side < VNet.SIZE_MULTIPLE || side % VNet.SIZE_MULTIPLE != 0) {
+                throw new IllegalArgumentException("patch " + java.util.Arrays.toString(patch)
+                        + ": every side must be a positive multiple of " + VNet.SIZE_MULTIPLE);
+            }
         }
     }
 

@@ -32,8 +32,8 @@ class TrainingRunTest {
     }
 
     /** A tiny run: 2 base filters, a 32x32x16 patch, unlabeled terms from the second iteration. */
-    private TrainingRun.Builder tiny(String name) {
-        return TrainingRun.builder(data).labelnum(2).seed(42).baseFilters(2).patch(32, 32, 16)
+    private TrainingConfig.Builder tiny(String name) {
+        return TrainingConfig.builder().labelnum(2).seed(42).baseFilters(2).patch(32, 32, 16)
                 .warmup(1).checkpointEvery(0).output(runs.resolve(name));
     }
 
@@ -45,7 +45,8 @@ class TrainingRunTest {
     void reportsMatchTheLogAndStopFromAnotherThreadEndsTheRunWithItsCheckpoint() throws Exception {
         CpuBackend cpu = CpuBackend.INSTANCE;
         long liveBefore = cpu.liveBytes();
-        TrainingRun run = tiny("run").maxIterations(1000).checkpointEvery(500).validation(2, 2, null).build();
+        TrainingRun run = TrainingRun.create(data,
+                tiny("run").maxIterations(1000).checkpointEvery(500).validation(2, 2, null).build());
         CountDownLatch third = new CountDownLatch(1);
         CountDownLatch stopped = new CountDownLatch(1);
         Thread controller = new Thread(() -> {
@@ -119,7 +120,7 @@ class TrainingRunTest {
         assertTrue(again.getMessage().contains("already started"), again.getMessage());
 
         List<Long> resumed = new ArrayList<>();
-        tiny("run").maxIterations(4).checkpointEvery(500).validation(2, 2, null).resume(true).build()
+        TrainingRun.create(data, tiny("run").maxIterations(4).checkpointEvery(500).validation(2, 2, null).resume(true).build())
                 .run(r -> resumed.add(r.iteration()));
         assertEquals(List.of(4L), resumed, "a stopped run resumes from its last iteration");
     }
@@ -128,14 +129,17 @@ class TrainingRunTest {
     void badOptionsAreNamedBeforeTraining() {
         if (Backends.select("auto").device().kind() == Device.Kind.CPU) { // no usable GPU on this machine
             String reason = assertThrows(IllegalStateException.class, () -> Backends.select("cuda:1")).getMessage();
-            assertMessage(() -> tiny("x").device("cuda:1").build(), "device cuda:1: " + reason);
+            assertMessage(() -> TrainingRun.create(data, tiny("x").device("cuda:1").build()),
+                "device cuda:1: " + reason);
         }
-        assertMessage(() -> tiny("x").labelnum(99).build(), "--labelnum 99 is larger than the");
-        assertMessage(() -> tiny("x").method("fixmatch").build(), "unknown method 'fixmatch'");
-        assertMessage(() -> tiny("x").fixedThreshold(1.5).build(), "fixed threshold must be in (0, 1), got 1.5");
-        assertMessage(() -> tiny("x").patch(30, 32, 16).build(), "every side must be a positive multiple of 16");
-        assertMessage(() -> tiny("x").protoLevels(5).build(), "prototype levels must be 0..4, got 5");
-        assertMessage(() -> tiny("x").dataset("brain").build(), "unknown data set 'brain'");
+        assertMessage(() -> TrainingRun.create(data, tiny("x").labelnum(99).build()), "labelnum 99 is larger than the");
+        assertMessage(() -> TrainingRun.create(data, tiny("x").method("fixmatch").build()), "unknown method 'fixmatch'");
+        assertMessage(() -> TrainingRun.create(data, tiny("x").fixedThreshold(1.5).build()),
+                "fixed threshold must be in (0, 1), got 1.5");
+        assertMessage(() -> TrainingRun.create(data, tiny("x").patch(30, 32, 16).build()),
+                "every side must be a positive multiple of 16");
+        assertMessage(() -> TrainingRun.create(data, tiny("x").protoLevels(5).build()), "prototype levels must be 0..4, got 5");
+        assertMessage(() -> TrainingRun.create(data, tiny("x").dataset("brain").build()), "unknown data set 'brain'");
     }
 
     private static void assertMessage(org.junit.jupiter.api.function.Executable call, String expected) {

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.ducisc.api.TrainingConfig;
 import org.ducisc.data.Dataset;
 import org.ducisc.data.Phantom;
 import org.junit.jupiter.api.BeforeAll;
@@ -121,5 +122,24 @@ class TrainCommandTest {
         String std = rows.stream().filter(r -> r.startsWith("std,last,")).findFirst().orElseThrow();
         assertEquals((dice[0] + dice[1]) / 2, Double.parseDouble(mean.split(",")[2]), 2e-6, rows.toString());
         assertEquals(Math.abs(dice[0] - dice[1]) / 2, Double.parseDouble(std.split(",")[2]), 2e-6, rows.toString());
+    }
+
+    /** The command's defaults are the configuration object's, and its range errors name the flags. */
+    @Test
+    void defaultsComeFromTheConfigurationAndErrorsNameFlags() {
+        TrainCommand cmd = new TrainCommand();
+        new picocli.CommandLine(cmd).parseArgs("--root-path", data.toString());
+        TrainingConfig d = TrainingConfig.DEFAULTS;
+        assertEquals(List.of(d.dataset(), d.method(), d.labelnum(), d.maxIterations(), d.seed(), d.baseFilters(),
+                        d.padding(), d.output(), d.checkpointEvery(), d.validationStart(), d.validationEvery(), d.device(),
+                        d.warmup(), d.lambdaTeacher(), d.lambdaMix(), d.lambdaProto(), d.lambdaMixProto(), d.protoLevels(),
+                        d.learningRate(), d.emaDecay(), d.prototypes(), d.fusion()),
+                List.of(cmd.datasetName, cmd.method, cmd.labelnum, cmd.maxIterations, cmd.seed, cmd.baseFilters,
+                        !cmd.noPad, cmd.runDir, cmd.checkpointEvery, cmd.valStart, cmd.valEvery, cmd.device, cmd.warmup,
+                        cmd.lamdaTeacher, cmd.lamdaMix, cmd.lamdaProto, cmd.lamdaMixProto, cmd.protoLevels, cmd.lr,
+                        cmd.emaDecay, !cmd.noProto, !cmd.noMix));
+        Path run = work.resolve("ranges");
+        assertFailsInOneLine("--ema-decay must be in [0, 1], got 2.0", run, tiny(run, "--ema-decay", "2"));
+        assertFailsInOneLine("--warmup must be at least 0, got -3", run, tiny(run, "--warmup", "-3"));
     }
 }

@@ -154,7 +154,7 @@ class TrainerTest {
         assertTrue(e.getMessage().contains("larger than"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
                 () -> Trainer.validate(ds, settings(Trainer.Method.DUCISC, train, runs.resolve("x"))));
-        assertTrue(e.getMessage().contains("--method supervised"), e.getMessage());
+        assertTrue(e.getMessage().contains("; method supervised gives"), e.getMessage());
         Trainer.Settings s = settings(Trainer.Method.DUCISC, 2, runs.resolve("x"));
         Trainer.Settings odd = new Trainer.Settings(s.method(), 2, 3, 1, 2, new int[] {30, 32, 32}, true, s.ducisc(),
                 s.runDir(), 0, s.validation(), false);
