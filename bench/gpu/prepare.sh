@@ -8,8 +8,10 @@ cd "$(dirname "$0")/../.."
 JRE_TOOL="${JRE_TOOL:-../shared/tools/jre-for-gpu-host.sh}"
 JUNIT_CONSOLE="org.junit.platform:junit-platform-console-standalone:1.11.3"
 rm -rf target/gpu
-mvn -B -q -Pbench -DskipTests -Dducisc.cuda.skip=true package
-mvn -B -q -Pbench dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=target/gpu/lib
+# Packaged, then both modules' runtime jars gathered (the library's, and the command line's: JCuda's natives,
+# SLF4J's no-op provider), in one reactor so the command line finds the library just built.
+mvn -B -q -Pbench -DskipTests -Dducisc.cuda.skip=true package dependency:copy-dependencies -DincludeScope=runtime \
+    -DexcludeGroupIds=org.ducisc -DoutputDirectory="$PWD/target/gpu/lib"
 mvn -B -q dependency:copy -Dartifact="$JUNIT_CONSOLE" -DoutputDirectory=target/gpu/tools
 cp -r target/classes target/gpu/classes
 cp -r target/test-classes target/gpu/test-classes
