@@ -1,0 +1,71 @@
+package org.ducisc.cli;
+
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * README's layer diagram ("Layout"), checked on the compiled classes of both modules (it lives in the
+ * command line's module, the one whose class path holds them all). Layers only call downward:
+ * cli → api → train → nn / data / eval → autograd / io → tensor → runtime → backend.cpu / backend.cuda
+ * → backend → core. A layer may use any layer below it; the device layers are reached only through
+ * {@code runtime}, which the tensor layer and the two entry points (api, cli) use to choose a device.
+ */
+class ArchitectureTest {
+    private static JavaClasses classes;
+
+    @BeforeAll
+    static void importClasses() {
+        // Main classes only: the test classes of either module (target/test-classes, target/cli/test-classes).
+        ImportOption mainOnly = location -> !location.contains("/test-classes/");
+        // The rules look at the engine's own classes only; resolving the JDK's and the libraries' is slow.
+        com.tngtech.archunit.ArchConfiguration.get().setResolveMissingDependenciesFromClassPath(false);
+        classes = new ClassFileImporter().withImportOption(mainOnly).importPackages("org.ducisc");
+    }
+
+    @Test
+    void layersOnlyCallDownward() {
+        layeredArchitecture().consideringOnlyDependenciesInLayers()
+                .layer("cli").definedBy("org.ducisc.cli..")
+                .layer("api").definedBy("org.ducisc.api..")
+                .layer("train").definedBy("org.ducisc.train..")
+                .layer("nn, data, eval").definedBy("org.ducisc.nn..", "org.ducisc.data..", "org.ducisc.eval..")
+                .layer("autograd").definedBy("org.ducisc.autograd..")
+                .layer("io").definedBy("org.ducisc.io..")
+                .layer("tensor").definedBy("org.ducisc.tensor..")
+                .layer("runtime").definedBy("org.ducisc.runtime..")
+                .layer("backend implementations").definedBy("org.ducisc.backend.cpu..", "org.ducisc.backend.cuda..")
+                .layer("backend").definedBy("org.ducisc.backend")
+                .layer("core").definedBy("org.ducisc.core..")
+                .whereLayer("cli").mayNotBeAccessedByAnyLayer()
+                .whereLayer("api").mayOnlyBeAccessedByLayers("cli")
+                .whereLayer("train").mayOnlyBeAccessedByLayers("api", "cli")
+                .whereLayer("nn, data, eval").mayOnlyBeAccessedByLayers("train", "api", "cli")
+                .whereLayer("autograd").mayOnlyBeAccessedByLayers("nn, data, eval", "train", "api", "cli")
+                .whereLayer("io").mayOnlyBeAccessedByLayers("nn, data, eval", "train", "api", "cli")
+                .whereLayer("tensor").mayOnlyBeAccessedByLayers("autograd", "io", "nn, data, eval", "train", "api", "cli")
+                .whereLayer("runtime").mayOnlyBeAccessedByLayers("tensor", "api", "cli")
+                .whereLayer("backend implementations").mayOnlyBeAccessedByLayers("runtime")
+                .whereLayer("backend").mayOnlyBeAccessedByLayers("backend implementations", "runtime", "tensor")
+                .check(classes);
+    }
+
+    /** No two packages depend on each other, directly or around a loop. */
+    @Test
+    void packagesAreFreeOfCycles() {
+        slices().matching("org.ducisc.(**)").should().beFreeOfCycles().check(classes);
+    }
+
+    /** The bottom vocabulary imports nothing of the engine. */
+    @Test
+    void coreDependsOnNothingOfTheEngine() {
+        com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses().that().resideInAPackage("org.ducisc.core..")
+                .should().dependOnClassesThat().resideOutsideOfPackages("org.ducisc.core..", "java..")
+                .check(classes);
+    }
+}
