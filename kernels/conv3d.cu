@@ -14,9 +14,9 @@ using ducisc::ConvGeo;
 using ducisc::kChannelBlock;
 using ducisc::kConvThreads;
 
-__global__ void __launch_bounds__(kConvThreads) forwardKernel(const float *x, const float *w, const float *bias,
-                                                              float *y, ConvGeo g) {
-    extern __shared__ float sw[];
+__global__ void __launch_bounds__(kConvThreads) forwardKernel(ducisc::Block<kConvThreads>, const float *x,
+                                                              const float *w, const float *bias, float *y, ConvGeo g) {
+    DUCISC_DYNAMIC_SHARED(float, sw);
     const int kvol = g.kvol();
     const int64_t outVol = g.outVol();
     const int64_t inVol = g.inVol();
@@ -85,9 +85,12 @@ __device__ inline void storeWeight(float *gw, int64_t i, double total, int accum
     gw[i] = static_cast<float>(accumulate ? gw[i] + total : total);
 }
 
+using WeightBlock = ducisc::Block<ducisc::kThreads>;
+
 template <int K0, int K1, int K2>
-__global__ void __launch_bounds__(ducisc::kThreads) backwardWeightKernel(const float *x, const float *gy, float *gw,
-                                                                         ConvGeo g, int accumulate) {
+__global__ void __launch_bounds__(ducisc::kThreads) backwardWeightKernel(WeightBlock block, const float *x,
+                                                                         const float *gy, float *gw, ConvGeo g,
+                                                                         int accumulate) {
     constexpr int KV = K0 * K1 * K2;
     __shared__ double scratch[ducisc::kThreads];
     const int co = blockIdx.x / g.cin;
@@ -127,7 +130,7 @@ __global__ void __launch_bounds__(ducisc::kThreads) backwardWeightKernel(const f
     const int64_t base = ((int64_t) co * g.cin + ci) * KV;
 #pragma unroll
     for (int kk = 0; kk < KV; kk++) {
-        double total = ducisc::blockSum<ducisc::kThreads>(acc[kk], scratch);
+        double total = ducisc::blockSum(block, acc[kk], scratch);
         if (threadIdx.x == 0) {
             storeWeight(gw, base + kk, total, accumulate);
         }
@@ -135,8 +138,8 @@ __global__ void __launch_bounds__(ducisc::kThreads) backwardWeightKernel(const f
 }
 
 // Any kernel size: one block per weight element.
-__global__ void __launch_bounds__(ducisc::kThreads) backwardWeightGenericKernel(const float *x, const float *gy,
-                                                                                float *gw, ConvGeo g,
+__global__ void __launch_bounds__(ducisc::kThreads) backwardWeightGenericKernel(WeightBlock block, const float *x,
+                                                                                const float *gy, float *gw, ConvGeo g,
                                                                                 int accumulate) {
     __shared__ double scratch[ducisc::kThreads];
     const int kvol = g.kvol();
@@ -164,7 +167,7 @@ __global__ void __launch_bounds__(ducisc::kThreads) backwardWeightGenericKernel(
             }
         }
     }
-    double total = ducisc::blockSum<ducisc::kThreads>(acc, scratch);
+    double total = ducisc::blockSum(block, acc, scratch);
     if (threadIdx.x == 0) {
         storeWeight(gw, blockIdx.x, total, accumulate);
     }
@@ -187,11 +190,10 @@ extern "C" int ducisc_cuda_conv3d_forward(void *stream, const float *x, const fl
     if (outVol == 0 || g.batch == 0 || g.cout == 0) {
         return 0;
     }
-    dim3 grid(static_cast<unsigned>((outVol + kConvThreads - 1) / kConvThreads),
-              static_cast<unsigned>((g.cout + kChannelBlock - 1) / kChannelBlock), static_cast<unsigned>(g.batch));
     size_t shared = sizeof(float) * kChannelBlock * g.kvol();
-    forwardKernel<<<grid, kConvThreads, shared, ducisc::asStream(stream)>>>(x, w, bias, y, g);
-    return ducisc::checkLaunch(name);
+    return ducisc::launchBlocks(name, forwardKernel, ducisc::blocksFor(outVol, kConvThreads),
+                                ducisc::blocksFor(g.cout, kChannelBlock), g.batch, shared, ducisc::asStream(stream), x,
+                                w, bias, y, g);
 }
 
 extern "C" int ducisc_cuda_conv3d_backward_weight(void *stream, const float *x, const float *gy, float *gw,
@@ -206,20 +208,15 @@ extern "C" int ducisc_cuda_conv3d_backward_weight(void *stream, const float *x, 
         return 0;
     }
     cudaStream_t st = ducisc::asStream(stream);
-    unsigned blocks = static_cast<unsigned>(pairs);
     if (kernelIs(g, 3, 3, 3)) {
-        backwardWeightKernel<3, 3, 3><<<blocks, ducisc::kThreads, 0, st>>>(x, gy, gw, g, accumulate);
-    } else if (kernelIs(g, 2, 2, 2)) {
-        backwardWeightKernel<2, 2, 2><<<blocks, ducisc::kThreads, 0, st>>>(x, gy, gw, g, accumulate);
-    } else if (kernelIs(g, 1, 1, 1)) {
-        backwardWeightKernel<1, 1, 1><<<blocks, ducisc::kThreads, 0, st>>>(x, gy, gw, g, accumulate);
-    } else {
-        int64_t elements = pairs * g.kvol();
-        if (elements > 0x7fffffffLL) {
-            return ducisc::fail(DUCISC_BAD_ARGUMENT, name, "too many weight elements for one grid");
-        }
-        backwardWeightGenericKernel<<<static_cast<unsigned>(elements), ducisc::kThreads, 0, st>>>(x, gy, gw, g,
-                                                                                                  accumulate);
+        return ducisc::launchBlocks(name, backwardWeightKernel<3, 3, 3>, pairs, 1, 1, 0, st, x, gy, gw, g, accumulate);
     }
-    return ducisc::checkLaunch(name);
+    if (kernelIs(g, 2, 2, 2)) {
+        return ducisc::launchBlocks(name, backwardWeightKernel<2, 2, 2>, pairs, 1, 1, 0, st, x, gy, gw, g, accumulate);
+    }
+    if (kernelIs(g, 1, 1, 1)) {
+        return ducisc::launchBlocks(name, backwardWeightKernel<1, 1, 1>, pairs, 1, 1, 0, st, x, gy, gw, g, accumulate);
+    }
+    return ducisc::launchBlocks(name, backwardWeightGenericKernel, pairs * g.kvol(), 1, 1, 0, st, x, gy, gw, g,
+                                accumulate);
 }
