@@ -166,4 +166,25 @@ __device__ double blockSum(Block<THREADS>, double v, double (&scratch)[THREADS])
     return total;
 }
 
+// Adds N doubles per thread of the block, each over the same fixed tree as blockSum (so each total is
+// bitwise blockSum's), with one barrier per tree level for all N together where N calls of blockSum
+// would take N times as many; every thread gets the totals.
+template <int THREADS, int N>
+__device__ void blockSums(Block<THREADS>, const double (&v)[N], double (&scratch)[N][THREADS], double (&total)[N]) {
+    for (int k = 0; k < N; k++) {
+        scratch[k][threadIdx.x] = v[k];
+    }
+    __syncthreads();
+    for (unsigned half = THREADS / 2; half > 0; half /= 2) {
+        for (unsigned e = threadIdx.x; e < N * half; e += THREADS) {
+            scratch[e / half][e % half] += scratch[e / half][e % half + half];
+        }
+        __syncthreads();
+    }
+    for (int k = 0; k < N; k++) {
+        total[k] = scratch[k][0];
+    }
+    __syncthreads();
+}
+
 }  // namespace ducisc

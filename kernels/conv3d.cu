@@ -5,7 +5,8 @@
 // Weight-gradient idea: one block per (out channel, in channel) pair; each thread walks a fixed
 // stride of the (sample, output position) space and keeps one double accumulator per kernel tap in
 // registers (kernel size a template parameter for the V-Net's 3x3x3, 2x2x2 and 1x1x1; other sizes
-// take a block per weight element), then fixed-order block trees: deterministic, no atomics.
+// take a block per weight element), then fixed-order block trees, all taps level by level
+// (ducisc::blockSums: 8 barriers, not 27 x 9): deterministic, no atomics.
 #include "conv.cuh"
 
 namespace {
@@ -85,14 +86,16 @@ __device__ inline void storeWeight(float *gw, int64_t i, double total, int accum
     gw[i] = static_cast<float>(accumulate ? gw[i] + total : total);
 }
 
-using WeightBlock = ducisc::Block<ducisc::kThreads>;
+// 128 threads: the KV trees of blockSums then fit in static shared memory (27 x 128 doubles = 27 KiB).
+constexpr int kWeightThreads = 128;
+using WeightBlock = ducisc::Block<kWeightThreads>;
 
 template <int K0, int K1, int K2>
-__global__ void __launch_bounds__(ducisc::kThreads) backwardWeightKernel(WeightBlock block, const float *x,
-                                                                         const float *gy, float *gw, ConvGeo g,
-                                                                         int accumulate) {
+__global__ void __launch_bounds__(kWeightThreads) backwardWeightKernel(WeightBlock block, const float *x,
+                                                                       const float *gy, float *gw, ConvGeo g,
+                                                                       int accumulate) {
     constexpr int KV = K0 * K1 * K2;
-    __shared__ double scratch[ducisc::kThreads];
+    __shared__ double scratch[KV][kWeightThreads];
     const int co = blockIdx.x / g.cin;
     const int ci = blockIdx.x % g.cin;
     const int64_t outVol = g.outVol();
@@ -128,20 +131,18 @@ __global__ void __launch_bounds__(ducisc::kThreads) backwardWeightKernel(WeightB
         }
     }
     const int64_t base = ((int64_t) co * g.cin + ci) * KV;
-#pragma unroll
-    for (int kk = 0; kk < KV; kk++) {
-        double total = ducisc::blockSum(block, acc[kk], scratch);
-        if (threadIdx.x == 0) {
-            storeWeight(gw, base + kk, total, accumulate);
-        }
+    double total[KV];
+    ducisc::blockSums(block, acc, scratch, total);
+    for (int kk = threadIdx.x; kk < KV; kk += blockDim.x) {
+        storeWeight(gw, base + kk, total[kk], accumulate);
     }
 }
 
 // Any kernel size: one block per weight element.
-__global__ void __launch_bounds__(ducisc::kThreads) backwardWeightGenericKernel(WeightBlock block, const float *x,
-                                                                                const float *gy, float *gw, ConvGeo g,
-                                                                                int accumulate) {
-    __shared__ double scratch[ducisc::kThreads];
+__global__ void __launch_bounds__(kWeightThreads) backwardWeightGenericKernel(WeightBlock block, const float *x,
+                                                                              const float *gy, float *gw, ConvGeo g,
+                                                                              int accumulate) {
+    __shared__ double scratch[kWeightThreads];
     const int kvol = g.kvol();
     const int kk = static_cast<int>(blockIdx.x % kvol);
     const int ci = static_cast<int>(blockIdx.x / kvol % g.cin);
