@@ -46,7 +46,13 @@ public final class Evaluation {
         for (int i = 0; i < cases.size(); i++) {
             CaseData data = dataset.read(cases.get(i));
             long t0 = System.nanoTime();
-            Volume prediction = SlidingWindow.threshold(window.foregroundProbability(net, data.image()), largestComponent);
+            Volume probability;
+            try {
+                probability = window.foregroundProbability(net, data.image());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("case " + data.name() + ": " + e.getMessage(), e);
+            }
+            Volume prediction = SlidingWindow.threshold(probability, largestComponent);
             long t1 = System.nanoTime();
             CaseMetrics m = rules.evaluate(prediction.labels(), data.label().labels(), prediction.shape(), null);
             long t2 = System.nanoTime();

@@ -247,6 +247,29 @@ class InferenceCommandsTest {
         }
     }
 
+    /** Issue 14, item 6: NaN weights are refused by name before any output is written. */
+    @Test
+    void nanWeightsAreRefusedNamingTheTensor() throws IOException {
+        Path out = tmp.resolve("nf").resolve("label.nii.gz");
+        // NaN weights are refused when the checkpoint is loaded, naming the tensor.
+        Path nanWeights = tmp.resolve("nan.safetensors");
+        try (VNet net = network()) {
+            org.ducisc.tensor.Tensor w = net.parameters().get(5).value();
+            float[] nan = new float[Math.toIntExact(w.numel())];
+            java.util.Arrays.fill(nan, Float.NaN);
+            try (org.ducisc.tensor.Tensor t = org.ducisc.tensor.Tensor.of(nan, w.shape())) {
+                w.copyFrom(t);
+            }
+            Checkpoint.save(nanWeights, net, Map.of());
+        }
+        Path image = tmp.resolve("image.nii.gz");
+        Nifti.write(image, Phantom.generate(1, 5, new int[] {32, 32, 32}).image());
+        failsCleanly("nan.safetensors: tensor \"", List.of(out), windowed("predict", "--checkpoint",
+                nanWeights.toString(), "--input", image.toString(), "--output", out.toString()));
+        failsCleanly("NaN at index 0", List.of(), windowed("test", "--root-path", root.toString(), "--checkpoint",
+                nanWeights.toString(), "--report", tmp.resolve("nf").resolve("r").toString()));
+    }
+
     @Test
     void badInputFailsOnOneLineWithoutOutput() throws IOException {
         Path out = tmp.resolve("o").resolve("label.nii.gz");
