@@ -52,7 +52,7 @@ public enum MetricRules {
      */
     public CaseMetrics evaluate(byte[] prediction, byte[] truth, int[] shape, double[] spacing) {
         CaseMetrics m = SegmentationMetrics.evaluate(prediction, truth, shape, spacing);
-        return apply(m, !Volume.anyForeground(truth));
+        return apply(m, !MaskChecks.anyForeground(truth));
     }
 
     /**
