@@ -22,6 +22,8 @@ import java.util.List;
 public final class Dataset {
     /** The byte order mark (U+FEFF) some editors put before the first line of a UTF-8 text file. */
     private static final String BOM = "\uFEFF";
+    /** A list of a million cases is far below this; a larger file is not a case list. */
+    private static final long MAX_LIST_BYTES = 64L << 20;
     private final DatasetKind kind;
     private final Path dir;
 
@@ -83,6 +85,11 @@ public final class Dataset {
     /** Reads a list and checks that each case's file exists. */
     public List<String> readList(Path list) throws IOException {
         List<String> lines;
+        FileBytes.requireRegularFile(list);
+        if (Files.size(list) > MAX_LIST_BYTES) {
+            throw new VolumeFormatException(list, "list file of " + Files.size(list) + " bytes is larger than "
+                    + MAX_LIST_BYTES + "; a case list names one case per line");
+        }
         try {
             lines = Files.readAllLines(list, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {

@@ -68,9 +68,7 @@ public final class H5Volumes {
 
     /** Opens with jhdf and turns its unchecked errors on a damaged file into one-line ones. */
     private static <T> T withFile(Path file, H5Action<T> action) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new VolumeFormatException(file, "file not found");
-        }
+        FileBytes.requireRegularFile(file);
         try (HdfFile h5 = new HdfFile(file)) {
             H5DatasetReader.checkLength(file, h5);
             return action.apply(h5);
@@ -131,6 +129,8 @@ public final class H5Volumes {
             throw new VolumeFormatException(file, "dataset '" + name + "' declares " + bytes
                     + " bytes, more than a " + fileSize + "-byte file can hold");
         }
+        FileBytes.requireHeap(file, "dataset '" + name + "' of " + dims[0] + "x" + dims[1] + "x" + dims[2] + " values",
+                bytes + n * (label ? 1 : 4));
         Object flat = H5DatasetReader.readFlat(file, h5, name, ds);
         int length = java.lang.reflect.Array.getLength(flat);
         if (length != n) {
