@@ -78,8 +78,10 @@ public final class H5Volumes {
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
             throw new VolumeFormatException(file, "not a readable HDF5 file (" + why + ")", e);
         } catch (OutOfMemoryError e) {
-            // A damaged size field can make jhdf allocate before any size we could check.
-            throw new VolumeFormatException(file, "not a readable HDF5 file (declared sizes exceed memory)");
+            // A damaged size field can make jhdf allocate before any size we could check; or the heap is small.
+            throw new HeapLimitException(file, "reading it ran out of memory at a " + (Runtime.getRuntime().maxMemory() >> 20)
+                    + " MiB heap limit: the heap is too small, or the file declares absurd sizes (raise the Java heap"
+                    + " limit, -Xmx)", -1);
         }
     }
 
