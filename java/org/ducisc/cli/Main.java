@@ -101,7 +101,7 @@ public final class Main implements Runnable {
         if (ex instanceof java.io.UncheckedIOException u && u.getCause() != null) {
             return message(u.getCause());
         }
-        if (ex instanceof org.ducisc.data.HeapLimitException h) {
+        if (ex instanceof org.ducisc.io.HeapLimitException h) {
             return h.getMessage().replace("(raise the Java heap limit, -Xmx)", "(" + heapHint() + ")");
         }
         if (ex instanceof OutOfMemoryError) {

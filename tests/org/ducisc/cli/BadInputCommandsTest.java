@@ -14,9 +14,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.ducisc.backend.Device;
-import org.ducisc.data.Nifti;
-import org.ducisc.data.Volume;
+import org.ducisc.core.Device;
+import org.ducisc.io.Nifti;
+import org.ducisc.io.Volume;
 import org.ducisc.nn.Checkpoint;
 import org.ducisc.nn.VNet;
 import org.ducisc.tensor.Rng;
@@ -161,7 +161,7 @@ class BadInputCommandsTest {
         // 128^3 float32 image and uint8 label: about 10 MB of values, more than a 16 MB heap can read.
         Path h5 = tmp.resolve("big.h5");
         int[] shape = {128, 128, 128};
-        org.ducisc.data.H5Volumes.write(h5, Volume.ofFloats(shape, new float[128 * 128 * 128]),
+        org.ducisc.io.H5Volumes.write(h5, Volume.ofFloats(shape, new float[128 * 128 * 128]),
                 Volume.ofLabels(shape, new byte[128 * 128 * 128]));
         Outcome heap = subprocess(List.of("-Xmx16m"), "metrics", "--pred", h5.toString(), "--gt", h5.toString());
         assertEquals(1, heap.code(), heap.err());
