@@ -12,9 +12,9 @@ import org.ducisc.api.Image;
 import org.ducisc.api.Segmentation;
 import org.ducisc.api.Segmenter;
 import org.ducisc.data.DatasetKind;
-import org.ducisc.data.H5Volumes;
-import org.ducisc.data.Nifti;
-import org.ducisc.data.Volume;
+import org.ducisc.io.H5Volumes;
+import org.ducisc.io.Nifti;
+import org.ducisc.io.Volume;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -76,8 +76,12 @@ final class PredictCommand implements Callable<Integer> {
                 float[] voxels = image.floats();
                 if (zScore) {
                     voxels = voxels.clone();
-                    if (!Volume.zScoreInPlace(voxels)) {
-                        throw new IOException(job.image() + ": constant image, cannot be z-scored");
+                    try {
+                        if (!Volume.zScoreInPlace(voxels)) {
+                            throw new IOException(job.image() + ": constant image, cannot be z-scored");
+                        }
+                    } catch (IllegalArgumentException e) {
+                        throw new IOException(job.image() + ": cannot be z-scored: " + e.getMessage(), e);
                     }
                 }
                 Segmentation result;

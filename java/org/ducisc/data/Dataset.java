@@ -7,18 +7,28 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.ducisc.io.CaseData;
+import org.ducisc.io.FileBytes;
+import org.ducisc.io.H5Volumes;
+import org.ducisc.io.Volume;
+import org.ducisc.io.VolumeFormatException;
 
 /**
  * A data set on disk in the reference layout: its folder, and its {@code train.list} and
  * {@code test.list}. The first {@code labelnum} entries of the train list are the labeled cases.
  *
  * <p>List lines accepted: one case per line; blank lines and lines starting with {@code #} are
- * skipped; surrounding whitespace (and a Windows CR) is dropped. A line may also be a path, as
+ * skipped; surrounding whitespace (and a Windows CR) is dropped, and so is a UTF-8 byte order mark
+ * (U+FEFF, as Windows editors write) at the start of the file. A line may also be a path, as
  * some forks write: its last component is taken, {@code .h5} is stripped from it, and for a path
  * ending in {@code mri_norm2.h5} the parent folder's name is the case. Every listed case must have
  * its h5 file, or opening the list fails naming the list, the line and the missing file.
  */
 public final class Dataset {
+    /** The byte order mark (U+FEFF) some editors put before the first line of a UTF-8 text file. */
+    private static final String BOM = "\uFEFF";
+    /** A list of a million cases is far below this; a larger file is not a case list. */
+    private static final long MAX_LIST_BYTES = 64L << 20;
     private final DatasetKind kind;
     private final Path dir;
 
@@ -80,6 +90,11 @@ public final class Dataset {
     /** Reads a list and checks that each case's file exists. */
     public List<String> readList(Path list) throws IOException {
         List<String> lines;
+        FileBytes.requireRegularFile(list);
+        if (Files.size(list) > MAX_LIST_BYTES) {
+            throw new VolumeFormatException(list, "list file of " + Files.size(list) + " bytes is larger than "
+                    + MAX_LIST_BYTES + "; a case list names one case per line");
+        }
         try {
             lines = Files.readAllLines(list, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
@@ -89,14 +104,18 @@ public final class Dataset {
         }
         List<String> cases = new ArrayList<>();
         for (int n = 0; n < lines.size(); n++) {
-            String name = caseName(lines.get(n));
+            String line = lines.get(n);
+            if (n == 0 && line.startsWith(BOM)) {
+                line = line.substring(1);
+            }
+            String name = caseName(line);
             if (name == null) {
                 continue;
             }
             Path file = caseFile(name);
             if (!Files.isRegularFile(file)) {
-                throw new VolumeFormatException(list, "line " + (n + 1) + " names case '" + name
-                        + "' but " + file + " does not exist");
+                throw new VolumeFormatException(list, "line " + (n + 1) + " names case " + Names.quoted(name)
+                        + " but " + Names.quoted(file.toString()) + " does not exist");
             }
             cases.add(name);
         }

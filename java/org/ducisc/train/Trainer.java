@@ -5,21 +5,24 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.data.Augmentation;
 import org.ducisc.data.BatchLoader;
 import org.ducisc.data.Dataset;
+import org.ducisc.data.SeedStreams;
 import org.ducisc.data.TrainBatch;
 import org.ducisc.eval.Evaluation;
+import org.ducisc.eval.MetricRules;
 import org.ducisc.eval.MetricSummary;
 import org.ducisc.eval.SlidingWindow;
+import org.ducisc.io.EventWriter;
+import org.ducisc.io.FileBytes;
 import org.ducisc.nn.Checkpoint;
 import org.ducisc.nn.SegmentationLoss;
 import org.ducisc.nn.VNet;
@@ -76,11 +79,26 @@ public final class Trainer {
     /**
      * Validation as the reference does it: after iteration {@code start} and every {@code every}
      * iterations (0 = never) the student's mean Dice on {@code list} (null = the test list, as in the
-     * reference) picks best.safetensors.
+     * reference) picks best.safetensors. {@code rules} are the metric rules of validation and of the
+     * final test report.
      */
-    public record Validation(long start, long every, Path list) {
+    public record Validation(long start, long every, Path list, MetricRules rules) {
+        public Validation {
+            java.util.Objects.requireNonNull(rules, "metric rules");
+        }
+
+        /** With the reference's metric rules. */
+        public Validation(long start, long every, Path list) {
+            this(start, every, list, MetricRules.REFERENCE);
+        }
+
         public static Validation reference() {
             return new Validation(800, 200, null);
+        }
+
+        /** The same schedule with other metric rules. */
+        public Validation withRules(MetricRules other) {
+            return new Validation(start, every, list, other);
         }
 
         boolean due(long completedIterations) {
@@ -191,7 +209,6 @@ public final class Trainer {
         Map<String, String> config = configFields(dataset, s);
         writeConfig(dir.resolve("config.json"), config);
         DuciscConfig cfg = s.method() == Method.MEAN_TEACHER ? s.ducisc().meanTeacher() : s.ducisc();
-        Rng root = new Rng(s.seed());
         VNet.Config netConfig = VNet.Config.defaults().withBaseFilters(s.baseFilters());
         boolean semi = s.method() != Method.SUPERVISED;
         Path last = dir.resolve("last.safetensors");
@@ -200,8 +217,8 @@ public final class Trainer {
         int[] patch = s.patchFor(dataset);
         SlidingWindow window = testWindow(dataset, patch);
         Path stateFile = dir.resolve(TrainState.FILE);
-        try (VNet student = new VNet(netConfig, device, root.fork(), root.fork());
-             VNet teacher = new VNet(netConfig, device, root.fork(), root.fork());
+        try (VNet student = network(netConfig, device, s.seed(), false);
+             VNet teacher = network(netConfig, device, s.seed(), true);
              Sgd sgd = new Sgd(student.parameters(), cfg.lr(), cfg.momentum(), cfg.weightDecay())) {
             VNet savedTeacher = semi ? teacher : null;
             TrainState.Progress progress = s.resume()
@@ -255,7 +272,8 @@ public final class Trainer {
                         listener.iteration(it, losses, thresholds);
                     }
                     if (s.validation().due(it + 1)) {
-                        double dice = evaluate(student, dataset, validationCases, window).mean().dice();
+                        double dice = evaluate(student, dataset, validationCases, window, s.validation().rules())
+                                .mean().dice();
                         boolean better = bestIteration < 0 || dice > bestDice;
                         if (better) {
                             bestDice = dice;
@@ -299,35 +317,39 @@ public final class Trainer {
     private static Result report(Dataset dataset, Settings s, VNet student, Path last, Path best, long bestIteration,
                                  SlidingWindow window, BufferedWriter log) throws IOException {
         List<String> test = dataset.testCases();
-        MetricSummary lastTest = evaluate(student, dataset, test, window);
+        MetricRules rules = s.validation().rules();
+        MetricSummary lastTest = evaluate(student, dataset, test, window, rules);
         MetricSummary bestTest = null;
         if (bestIteration >= 0) {
             try (VNet net = Checkpoint.load(best, student.parameters().get(0).value().device())) {
-                bestTest = evaluate(net, dataset, test, window);
+                bestTest = evaluate(net, dataset, test, window, rules);
             }
         }
         StringBuilder csv = new StringBuilder("checkpoint,iteration,cases,dice,dice_std,jaccard,jaccard_std,hd95,hd95_std,"
-                + "asd,asd_std\n");
-        csv.append(reportRow("last", s.maxIterations(), lastTest));
+                + "asd,asd_std,undefined_cases,metric_rules\n");
+        csv.append(reportRow("last", s.maxIterations(), lastTest, rules));
         line(log, "test metrics of " + last.getFileName() + ": " + describe(lastTest));
         if (bestTest != null) {
-            csv.append(reportRow("best", bestIteration, bestTest));
+            csv.append(reportRow("best", bestIteration, bestTest, rules));
             line(log, "test metrics of " + best.getFileName() + " (iteration " + bestIteration + "): " + describe(bestTest));
         } else {
             line(log, "no validation ran (it starts at iteration " + s.validation().start() + "), so there is no "
                     + best.getFileName());
         }
-        writeAtomically(s.runDir().resolve("test_metrics.csv"), csv.toString());
+        FileBytes.writeText(s.runDir().resolve("test_metrics.csv"), csv.toString());
         return new Result(last, lastTest, bestTest == null ? null : best, bestIteration, bestTest);
     }
 
-    private static String reportRow(String name, long iteration, MetricSummary m) {
-        return String.format(Locale.ROOT, "%s,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f%n", name, iteration, m.cases(),
-                m.mean().dice(), m.std().dice(), m.mean().jaccard(), m.std().jaccard(), m.mean().hd95(), m.std().hd95(),
-                m.mean().asd(), m.std().asd());
+    private static String reportRow(String name, long iteration, MetricSummary m, MetricRules rules) {
+        return String.format(Locale.ROOT, "%s,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%s%n", name, iteration,
+                m.cases(), m.mean().dice(), m.std().dice(), m.mean().jaccard(), m.std().jaccard(), m.mean().hd95(),
+                m.std().hd95(), m.mean().asd(), m.std().asd(), m.undefined(), rules.label());
     }
 
-    /** "Dice 0.8812 ± 0.0210, Jaccard ..., HD95 ..., ASD ... (n cases)". */
+    /**
+     * "Dice 0.8812 ± 0.0210, Jaccard ..., HD95 ..., ASD ... (n cases)", then the count of undefined
+     * cases when there are any ({@link Evaluation#undefinedNote}).
+     */
     public static String describe(MetricSummary m) {
         return describe(m, "cases");
     }
@@ -336,13 +358,14 @@ public final class Trainer {
     public static String describe(MetricSummary m, String over) {
         return String.format(Locale.ROOT, "Dice %.4f ± %.4f, Jaccard %.4f ± %.4f, HD95 %.2f ± %.2f, ASD %.2f ± %.2f (%d %s)",
                 m.mean().dice(), m.std().dice(), m.mean().jaccard(), m.std().jaccard(), m.mean().hd95(), m.std().hd95(),
-                m.mean().asd(), m.std().asd(), m.cases(), over);
+                m.mean().asd(), m.std().asd(), m.cases(), over) + (Evaluation.undefinedNote(m).isEmpty() ? ""
+                : " " + Evaluation.undefinedNote(m));
     }
 
-    /** The reference's evaluation (sliding window, 0.5 threshold, no post-processing) of {@code cases}. */
-    public static MetricSummary evaluate(VNet net, Dataset dataset, List<String> cases, SlidingWindow window)
-            throws IOException {
-        return Evaluation.summarize(Evaluation.run(net, dataset, cases, window, false, null));
+    /** The reference's evaluation (sliding window, 0.5 threshold, no post-processing) of {@code cases} under {@code rules}. */
+    public static MetricSummary evaluate(VNet net, Dataset dataset, List<String> cases, SlidingWindow window,
+                                         MetricRules rules) throws IOException {
+        return Evaluation.summarize(Evaluation.run(net, dataset, cases, window, false, rules, null), rules);
     }
 
     /** The sliding window for a training patch: the data set's strides, never longer than the patch side. */
@@ -371,7 +394,7 @@ public final class Trainer {
                 kept.append(row).append('\n');
             }
         }
-        writeAtomically(csvFile, kept.toString());
+        FileBytes.writeText(csvFile, kept.toString());
     }
 
     private static BatchLoader.Config loaderConfig(Dataset dataset, Settings s) {
@@ -397,15 +420,33 @@ public final class Trainer {
         int labeled = batch.labeledCases().size();
         int total = labeled + batch.unlabeledCases().size();
         try (Tensor lab = image.slice(0, labeled); Tensor unl = image.slice(labeled, total)) {
-            // Fusion weights from a generator of their own per iteration, so a resumed run draws the same ones.
-            Rng draws = new Rng(seed * 0x9E3779B97F4A7C15L + it);
-            double[] w = new double[labeled];
-            for (int j = 0; j < labeled; j++) {
-                w[j] = cfg.fusionLow() + (cfg.fusionHigh() - cfg.fusionLow()) * draws.nextDouble();
-            }
+            double[] w = fusionWeights(seed, it, labeled, cfg);
             return DuciscStep.run(student, teacher, sgd, thresholds, new DuciscStep.Batch(lab, label, unl), w,
                     it, cfg);
         }
+    }
+
+    /**
+     * The student's or the teacher's network of a run seeded {@code seed}: parameters initialised
+     * from stream (seed, WEIGHTS, which), dropout masks from (seed, DROPOUT, which) (see {@link SeedStreams}).
+     */
+    static VNet network(VNet.Config config, Device device, long seed, boolean teacher) {
+        long which = teacher ? SeedStreams.TEACHER : SeedStreams.STUDENT;
+        return new VNet(config, device, SeedStreams.of(seed, SeedStreams.WEIGHTS, which),
+                SeedStreams.of(seed, SeedStreams.DROPOUT, which));
+    }
+
+    /**
+     * The fusion weights of iteration {@code it} (one per labeled case, uniform in the configured
+     * range), from stream (seed, FUSION, it) so that a resumed run draws the same ones.
+     */
+    static double[] fusionWeights(long seed, long it, int labeled, DuciscConfig cfg) {
+        Rng draws = SeedStreams.of(seed, SeedStreams.FUSION, it);
+        double[] w = new double[labeled];
+        for (int j = 0; j < labeled; j++) {
+            w[j] = cfg.fusionLow() + (cfg.fusionHigh() - cfg.fusionLow()) * draws.nextDouble();
+        }
+        return w;
     }
 
     private static DuciscStep.Losses supervisedStep(VNet student, Sgd sgd, TrainBatch batch, Tensor image,
@@ -502,6 +543,10 @@ public final class Trainer {
         m.put("val_start", Long.toString(s.validation().start()));
         m.put("val_every", Long.toString(s.validation().every()));
         m.put("val_list", s.validation().list() == null ? "null" : q(s.validation().list().toString()));
+        m.put("metric_rules", q(s.validation().rules().label()));
+        // The derivation of the random streams (SeedStreams): a run started under an earlier one cannot
+        // be continued draw for draw, so its --resume is refused.
+        m.put("seed_streams", "2");
         return m;
     }
 
@@ -522,13 +567,7 @@ public final class Trainer {
             b.append("  \"").append(e.getKey()).append("\": ").append(e.getValue())
                     .append(++i < fields.size() ? ",\n" : "\n");
         }
-        writeAtomically(file, b.append("}\n").toString());
-    }
-
-    private static void writeAtomically(Path file, String text) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, text, StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        FileBytes.writeText(file, b.append("}\n").toString());
     }
 
     private static String q(String s) {

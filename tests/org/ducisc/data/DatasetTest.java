@@ -10,6 +10,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.ducisc.io.Fixtures;
+import org.ducisc.io.VolumeFormatException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,6 +66,19 @@ class DatasetTest {
         assertThrows(VolumeFormatException.class, d::testCases, "missing test.list");
         assertThrows(VolumeFormatException.class, () -> Dataset.open("LA", root.resolve("nowhere")));
         assertThrows(IllegalArgumentException.class, () -> DatasetKind.parse("brain"));
+    }
+
+    @Test
+    void byteOrderMarkIsDroppedAndNamesArePrintedEscaped() throws IOException {
+        Path la = root.resolve("LA");
+        copyCase(DatasetKind.LA, la, "A1");
+        Files.write(la.resolve("train.list"), "\uFEFFA1\r\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Files.write(la.resolve("test.list"), "A1\nA\u00A01\tx\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Dataset d = Dataset.open("LA", root);
+        assertEquals(List.of("A1"), d.trainCases(), "a UTF-8 BOM before the first case is not part of its name");
+        VolumeFormatException e = assertThrows(VolumeFormatException.class, d::testCases);
+        assertTrue(e.getMessage().contains("'A\\u00A01\\u0009x'"), e.getMessage());
+        assertTrue(e.getMessage().chars().allMatch(c -> c >= 0x20 && c < 0x7F), "only printable characters: " + e.getMessage());
     }
 
     @Test

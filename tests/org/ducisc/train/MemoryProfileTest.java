@@ -3,8 +3,8 @@ package org.ducisc.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.Device;
 import org.ducisc.backend.cpu.CpuBackend;
+import org.ducisc.core.Device;
 import org.ducisc.nn.SegmentationLoss;
 import org.ducisc.nn.VNet;
 import org.ducisc.tensor.MemoryScope;
@@ -28,8 +28,8 @@ class MemoryProfileTest {
         long peakAt10 = -1;
         long live = 0;
         long peak = 0;
-        try (VNet student = new VNet(config, Device.CPU, rng, rng.fork());
-             VNet teacher = new VNet(config, Device.CPU, rng, rng.fork());
+        try (VNet student = new VNet(config, Device.CPU, rng, new Rng(6));
+             VNet teacher = new VNet(config, Device.CPU, rng, new Rng(7));
              Sgd sgd = new Sgd(student.parameters(), 0.01, 0.9, 1e-4)) {
             for (int it = 1; it <= iterations; it++) {
                 cpu.resetPeak();
