@@ -13,7 +13,7 @@ import org.ducisc.api.Segmentation;
 import org.ducisc.api.Segmenter;
 import org.ducisc.api.TrainingResult;
 import org.ducisc.api.TrainingRun;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.data.Phantom;
 import org.ducisc.tensor.Rng;
 import org.junit.jupiter.api.BeforeAll;

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import org.ducisc.backend.Backend;
-import org.ducisc.backend.Backends;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
+import org.ducisc.runtime.Backends;
 
 /**
  * The device the CUDA suite runs on: the system property ducisc.test.cudaDevice, default "cuda-emu" (the
