@@ -206,6 +206,11 @@ public final class Safetensors implements AutoCloseable {
     /** Maps and validates {@code file}; the caller closes the result. */
     public static Safetensors read(Path file) throws IOException {
         requireLittleEndianHost();
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            // Opening a named pipe would block until a writer comes; a device has no size to map.
+            throw new FormatException(file, java.nio.file.Files.exists(file) ? "not a regular file (a folder, device or"
+                    + " named pipe), expected a checkpoint file" : "file not found");
+        }
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
