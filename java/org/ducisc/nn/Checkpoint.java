@@ -1,6 +1,9 @@
 package org.ducisc.nn;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -114,7 +117,11 @@ public final class Checkpoint {
         }
     }
 
-    /** Reads the state stored under {@code prefix + name} for every name the model has. */
+    /**
+     * Reads the state stored under {@code prefix + name} for every name the model has. Float values must be
+     * finite, and a batch norm's {@code running_var} non-negative (a variance); otherwise an
+     * IllegalArgumentException names the file, the tensor, the first bad value and its index (C order).
+     */
     public static StateDict readState(Safetensors file, StateDict like, String prefix, Device device) {
         StateDict out = new StateDict();
         for (String name : file.entries().keySet()) {
@@ -129,10 +136,29 @@ public final class Checkpoint {
                 }
                 out.putLong(key, v[0]);
             } else {
+                checkValues(file, name, key.endsWith("running_var"));
                 out.putTensor(key, file.tensor(name, device));
             }
         }
         return out;
+    }
+
+    private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** Throws if F32 entry {@code name} holds a NaN or an infinity, or with {@code variance} a negative value. */
+    public static void checkValues(Safetensors file, String name, boolean variance) {
+        if (file.info(name).dtype() != Safetensors.ElementType.F32) {
+            return;
+        }
+        MemorySegment bytes = file.bytes(name);
+        long n = bytes.byteSize() / Float.BYTES;
+        for (long i = 0; i < n; i++) {
+            float v = bytes.getAtIndex(LE_FLOAT, i);
+            if (!Float.isFinite(v) || (variance && v < 0)) {
+                throw new IllegalArgumentException(file.file() + ": tensor \"" + name + "\" holds " + v + " at index " + i
+                        + (Float.isFinite(v) ? " (a variance must not be negative)" : " (weights must be finite)"));
+            }
+        }
     }
 
     /** Builds the network a checkpoint describes and loads its weights (strictly). */
@@ -143,7 +169,8 @@ public final class Checkpoint {
                 net.loadStateDict(readState(file, net.stateDict(), "", device));
             } catch (RuntimeException e) {
                 net.close();
-                throw new IllegalArgumentException(path + ": " + e.getMessage(), e);
+                String m = String.valueOf(e.getMessage());
+                throw new IllegalArgumentException(m.startsWith(path.toString()) ? m : path + ": " + m, e);
             }
             return net;
         }

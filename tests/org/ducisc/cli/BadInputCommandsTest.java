@@ -106,7 +106,7 @@ class BadInputCommandsTest {
         Outcome o = run("metrics", "--pred", fixture("label_scaled.nii").toString(), "--gt",
                 fixture("label_truth.nii").toString());
         assertEquals(0, o.code(), o.err());
-        assertTrue(o.out().startsWith("{\"dice\": 1.0, \"jaccard\": 1.0, \"hd95\": 0.0, \"asd\": 0.0}"), o.out());
+        assertTrue(o.out().startsWith("{\"dice\": 1.0, \"jaccard\": 1.0, \"hd95\": 0.0, \"asd\": 0.0, \"undefined\": false,"), o.out());
     }
 
     @Test
