@@ -3,7 +3,10 @@ package org.ducisc.api;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Objects;
+import org.ducisc.core.InvalidSettingException;
+import org.ducisc.eval.MetricRules;
 import org.ducisc.train.DuciscConfig;
+import org.ducisc.train.SettingRanges;
 import org.ducisc.train.Trainer;
 
 /**
@@ -11,8 +14,10 @@ import org.ducisc.train.Trainer;
  * {@link TrainingRun#create} take. Each default is written once, in {@link Builder}, and is the
  * reference's value (method page, section 3): DuCiSC on the left-atrium data set, 8 labeled cases,
  * 15000 iterations, seed 1337, 16 base filters, the data set's patch. {@link #DEFAULTS} holds them;
- * {@link #validate()} checks each numeric option against its documented range (named on its builder
- * method) with a neutral message naming the option ("labelnum must be at least 2, got 1").
+ * {@link #validate()} checks each option against its documented range ({@link SettingRanges},
+ * {@link DuciscConfig#validate()}) and throws {@link InvalidSettingException}, whose message names the
+ * setting as config.json does ("ema_decay must be in [0.0, 1.0], got 2.0"); a front end may name it its own
+ * way ({@link InvalidSettingException#setting()}).
  *
  * <pre>{@code
  * TrainingConfig config = TrainingConfig.builder().labelnum(16).maxIterations(6000)
@@ -100,6 +105,15 @@ public final class TrainingConfig {
         return b.resume;
     }
 
+    public boolean overwrite() {
+        return b.overwrite;
+    }
+
+    /** reference or monai: the metrics of empty predictions or ground truths. */
+    public String metricRules() {
+        return b.metricRules;
+    }
+
     /** "auto", "cpu", "cuda" or "cuda:N". */
     public String device() {
         return b.device;
@@ -160,45 +174,19 @@ public final class TrainingConfig {
      */
     public TrainingConfig validate() {
         Trainer.Method.parse(b.method);
-        atLeast("labelnum", b.labelnum, 2);
-        atLeast("max iterations", b.maxIterations, 1);
-        atLeast("base filters", b.baseFilters, 1);
-        atLeast("checkpoint interval", b.checkpointEvery, 0);
-        atLeast("validation start", b.validationStart, 0);
-        atLeast("validation interval", b.validationEvery, 0);
-        atLeast("warmup", b.warmup, 0);
-        if (b.protoLevels < 0 || b.protoLevels > 4) {
-            throw new IllegalArgumentException("prototype levels must be 0..4, got " + b.protoLevels);
+        MetricRules.parse(b.metricRules);
+        if (b.labelnum < 2) {
+            throw new InvalidSettingException("labelnum", "must be >= 2 (the labeled batch), got " + b.labelnum);
         }
-        nonNegative("lamda_teacher", b.lambdaTeacher);
-        nonNegative("lamda_mix", b.lambdaMix);
-        nonNegative("lamda_proto", b.lambdaProto);
-        nonNegative("lamda_mix_proto", b.lambdaMixProto);
-        if (!(b.learningRate > 0) || Double.isInfinite(b.learningRate)) {
-            throw new IllegalArgumentException("learning rate must be positive and finite, got " + b.learningRate);
-        }
-        if (!(b.emaDecay >= 0 && b.emaDecay <= 1)) {
-            throw new IllegalArgumentException("EMA decay must be in [0, 1], got " + b.emaDecay);
+        if (b.overwrite && b.resume) {
+            throw new InvalidSettingException("overwrite", "and resume exclude each other: one discards the run, the"
+                    + " other continues it");
         }
         if (b.fixedThreshold != null && !(b.fixedThreshold > 0 && b.fixedThreshold < 1)) {
-            throw new IllegalArgumentException("fixed threshold must be in (0, 1), got " + b.fixedThreshold);
+            throw new InvalidSettingException("threshold_init", "must be in (0, 1), got " + b.fixedThreshold);
         }
-        if (b.patch != null) {
-            Trainer.checkPatch(b.patch);
-        }
+        SettingRanges.check(settings());
         return this;
-    }
-
-    private static void atLeast(String name, long value, long min) {
-        if (value < min) {
-            throw new IllegalArgumentException(name + " must be at least " + min + ", got " + value);
-        }
-    }
-
-    private static void nonNegative(String name, double value) {
-        if (!(value >= 0) || Double.isInfinite(value)) {
-            throw new IllegalArgumentException(name + " must be a finite number >= 0, got " + value);
-        }
     }
 
     /**
@@ -213,7 +201,8 @@ public final class TrainingConfig {
                 b.emaDecay, b.prototypes, b.fusion, b.fixedThreshold == null);
         return new Trainer.Settings(Trainer.Method.parse(b.method), b.labelnum, b.maxIterations, b.seed, b.baseFilters,
                 patch(), b.padding, loss, b.output, b.checkpointEvery,
-                new Trainer.Validation(b.validationStart, b.validationEvery, b.validationList), b.resume);
+                new Trainer.Validation(b.validationStart, b.validationEvery, b.validationList, MetricRules.parse(b.metricRules)),
+                b.resume);
     }
 
     @Override
@@ -241,6 +230,8 @@ public final class TrainingConfig {
         private long validationEvery = Trainer.Validation.reference().every();
         private Path validationList;
         private boolean resume;
+        private boolean overwrite;
+        private String metricRules = MetricRules.REFERENCE.label();
         private String device = "auto";
         private Double fixedThreshold;
         private long warmup = LOSS_DEFAULTS.warmup();
@@ -273,6 +264,8 @@ public final class TrainingConfig {
             c.validationEvery = validationEvery;
             c.validationList = validationList;
             c.resume = resume;
+            c.overwrite = overwrite;
+            c.metricRules = metricRules;
             c.device = device;
             c.fixedThreshold = fixedThreshold;
             c.warmup = warmup;
@@ -369,6 +362,26 @@ public final class TrainingConfig {
          */
         public Builder resume(boolean on) {
             this.resume = on;
+            return this;
+        }
+
+        /**
+         * Discard a run already in the {@link #output} folder (its checkpoints, state, metrics and log) when
+         * the run is created (default false: such a folder is refused with an IllegalArgumentException). Not
+         * with {@link #resume}.
+         */
+        public Builder overwrite(boolean on) {
+            this.overwrite = on;
+            return this;
+        }
+
+        /**
+         * The metrics of empty predictions or ground truths, in validation and the test report: "reference"
+         * (the default: an empty prediction scores 0) or "monai" (NaN, left out of the means); see
+         * {@link org.ducisc.eval.MetricRules}.
+         */
+        public Builder metricRules(String rules) {
+            this.metricRules = Objects.requireNonNull(rules, "metric rules");
             return this;
         }
 

@@ -10,6 +10,7 @@ import org.ducisc.data.Dataset;
 import org.ducisc.eval.CaseMetrics;
 import org.ducisc.eval.MetricSummary;
 import org.ducisc.train.DuciscStep;
+import org.ducisc.train.RunFolder;
 import org.ducisc.train.Thresholds;
 import org.ducisc.train.Trainer;
 
@@ -63,6 +64,9 @@ public final class TrainingRun {
         config.validate();
         Device dev = DeviceOption.select(config.device());
         Dataset data = Dataset.open(config.dataset(), rootPath);
+        if (config.overwrite()) {
+            RunFolder.discard(config.output());
+        }
         Trainer.Settings settings = config.settings();
         Trainer.validate(data, settings);
         return new TrainingRun(data, settings, dev);

@@ -6,6 +6,7 @@ import java.util.Locale;
 import org.ducisc.api.TrainingConfig;
 import org.ducisc.data.Dataset;
 import org.ducisc.runtime.Backends;
+import org.ducisc.train.RunFolder;
 import org.ducisc.train.SeedSweep;
 import org.ducisc.train.Trainer;
 import picocli.CommandLine.Command;
@@ -42,6 +43,9 @@ final class TrainCommand implements Runnable {
 
     @Option(names = "--out", description = "Run folder (default ${DEFAULT-VALUE}).")
     Path runDir = D.output();
+
+    @Option(names = "--overwrite", description = "Discard the run already in --out (its checkpoints, state, metrics and log) and start anew; without it such a folder is refused.")
+    boolean overwrite;
 
     @Option(names = "--resume", paramLabel = "DIR", description = "Continue the interrupted run in DIR (its run folder; --out is then ignored) with the same settings.")
     Path resume;
@@ -94,6 +98,11 @@ final class TrainCommand implements Runnable {
     @Option(names = "--val-list", paramLabel = "FILE", description = "Select best.safetensors on these cases instead of the test list (as the reference does).")
     Path valList = D.validationList();
 
+    @Option(names = "--metric-rules", paramLabel = "RULES",
+            description = "Metrics of empty predictions or ground truths in validation and the test report: reference"
+                + " (an empty prediction scores 0) or monai (NaN, left out of the means) (default ${DEFAULT-VALUE}).")
+    String metricRules = D.metricRules();
+
     @Option(names = "--device", description = "auto, cpu, cuda or cuda:N (default ${DEFAULT-VALUE}: CUDA when it works, else the CPU).")
     String device = D.device();
 
@@ -123,7 +132,8 @@ final class TrainCommand implements Runnable {
                 .output(resume != null ? resume : runDir).resume(resume != null).checkpointEvery(checkpointEvery)
                 .validation(valStart, valEvery, valList).device(selection.device().toString()).warmup(warmup)
                 .lossWeights(lamdaTeacher, lamdaMix, lamdaProto, lamdaMixProto).protoLevels(protoLevels)
-                .prototypes(!noProto).fusion(!noMix).learningRate(lr).emaDecay(emaDecay);
+                .prototypes(!noProto).fusion(!noMix).learningRate(lr).emaDecay(emaDecay).metricRules(metricRules)
+                .overwrite(overwrite);
         if (patch != null) {
             int[] p = Options.parseSize("--patch", patch);
             b.patch(p[0], p[1], p[2]);
@@ -134,6 +144,9 @@ final class TrainCommand implements Runnable {
         try {
             Trainer.Settings settings = Options.withFlags(FLAGS, () -> b.build().validate().settings());
             Dataset dataset = Dataset.open(datasetName, rootPath);
+            if (overwrite) {
+                RunFolder.discard(settings.runDir());
+            }
             if (seeds != null) {
                 SeedSweep.Outcome o = Options.withFlags(FLAGS, () -> SeedSweep.run(dataset, settings, selection.device(),
                         seeds, seed -> new TrainProgress(out, "seed " + seed, maxIterations)));
@@ -152,6 +165,9 @@ final class TrainCommand implements Runnable {
                 result = Options.withFlags(FLAGS, () -> Trainer.run(dataset, settings, selection.device(), progress));
             }
             report(out, "", result);
+        } catch (RunFolder.ExistingRunException e) {
+            throw new IllegalArgumentException("--out " + e.dir() + " already holds a training run; continue it with"
+                    + " --resume " + e.dir() + ", choose another --out, or add --overwrite to discard it", e);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e.getMessage(), e);
         } catch (InterruptedException e) {

@@ -22,9 +22,17 @@ import java.util.Arrays;
  * <p>Empty masks. An empty prediction scores 0 on all four metrics, whatever the truth (the reference's
  * rule). A non-empty prediction against an empty truth, where medpy raises, gives dice 0, jaccard 0 and
  * hd95 = asd = NaN: no surface distance exists, and NaN carries that into {@link MetricSummary} instead of
- * an arbitrary number.
+ * an arbitrary number. Both kinds are marked {@link CaseMetrics#undefined()}; {@link MetricRules} offers
+ * MONAI's rule for them as well.
  */
 public final class SegmentationMetrics {
+    /**
+     * The smallest and largest voxel spacing accepted (mm, or whatever unit the caller uses): squared
+     * distances across a volume of up to 2^31 voxels then stay normal doubles, neither 0 nor infinite.
+     */
+    public static final double MIN_SPACING = 1e-6;
+    public static final double MAX_SPACING = 1e6;
+
     private SegmentationMetrics() {
     }
 
@@ -53,7 +61,7 @@ public final class SegmentationMetrics {
         double dice = 2.0 * both / (a + b);
         double jaccard = (double) both / (a + b - both);
         if (b == 0) {
-            return new CaseMetrics(dice, jaccard, Double.NaN, Double.NaN);
+            return new CaseMetrics(dice, jaccard, Double.NaN, Double.NaN, true);
         }
         byte[] predSurface = surface(prediction, shape);
         byte[] truthSurface = surface(truth, shape);

@@ -44,15 +44,18 @@ public final class Nifti {
     public static Volume readLabels(Path file) throws IOException {
         Raw raw = readRaw(file);
         byte[] out = new byte[raw.numel()];
-        double[] bad = {Double.NaN};
+        // The first value that is not a label; a flag, because the value may itself be NaN.
+        double[] bad = {0};
+        boolean[] found = {false};
         raw.forEachValue((at, v) -> {
             if (v >= 0 && v <= 255 && v == Math.rint(v)) {
                 out[at] = (byte) v;
-            } else if (Double.isNaN(bad[0])) {
+            } else if (!found[0]) {
+                found[0] = true;
                 bad[0] = v;
             }
         });
-        if (!Double.isNaN(bad[0])) {
+        if (found[0]) {
             throw new VolumeFormatException(file, "label value " + bad[0] + " is not an integer in 0..255");
         }
         return Volume.ofLabels(raw.shape, out, raw.spacing, raw.affine).withNiftiGeometry(raw.geometry);
@@ -277,7 +280,14 @@ public final class Nifti {
             throw new VolumeFormatException(file, "vox_offset " + voxOffsetF + " is invalid");
         }
         long voxOffset = (long) voxOffsetF;
-        long dataBytes = (long) shape[0] * shape[1] * shape[2] * bpv;
+        long voxels = (long) shape[0] * shape[1] * shape[2];
+        long dataBytes = voxels * bpv;
+        String declared = shape[0] + "x" + shape[1] + "x" + shape[2] + " voxels";
+        if (voxels > Integer.MAX_VALUE - 8) {
+            throw new VolumeFormatException(file, "header declares " + declared + ", more than the 2^31 a volume can hold");
+        }
+        // The raw bytes, and a float32 volume decoded from them.
+        FileBytes.requireHeap(file, declared + " of " + bpv + "-byte type", voxOffset + dataBytes + 4 * voxels);
         long needed = voxOffset + dataBytes;
         byte[] all;
         if (gz) {

@@ -18,6 +18,7 @@ import org.ducisc.data.Dataset;
 import org.ducisc.data.SeedStreams;
 import org.ducisc.data.TrainBatch;
 import org.ducisc.eval.Evaluation;
+import org.ducisc.eval.MetricRules;
 import org.ducisc.eval.MetricSummary;
 import org.ducisc.eval.SlidingWindow;
 import org.ducisc.io.EventWriter;
@@ -79,11 +80,26 @@ public final class Trainer {
     /**
      * Validation as the reference does it: after iteration {@code start} and every {@code every}
      * iterations (0 = never) the student's mean Dice on {@code list} (null = the test list, as in the
-     * reference) picks best.safetensors.
+     * reference) picks best.safetensors. {@code rules} are the metric rules of validation and of the
+     * final test report.
      */
-    public record Validation(long start, long every, Path list) {
+    public record Validation(long start, long every, Path list, MetricRules rules) {
+        public Validation {
+            java.util.Objects.requireNonNull(rules, "metric rules");
+        }
+
+        /** With the reference's metric rules. */
+        public Validation(long start, long every, Path list) {
+            this(start, every, list, MetricRules.REFERENCE);
+        }
+
         public static Validation reference() {
             return new Validation(800, 200, null);
+        }
+
+        /** The same schedule with other metric rules. */
+        public Validation withRules(MetricRules other) {
+            return new Validation(start, every, list, other);
         }
 
         boolean due(long completedIterations) {
@@ -117,6 +133,7 @@ public final class Trainer {
 
     /** Checks the settings against the data set before anything is trained; throws one clear message. */
     public static void validate(Dataset dataset, Settings s) throws IOException {
+        SettingRanges.check(s);
         int train = dataset.trainCases().size();
         if (s.labelnum() < 2) {
             throw new IllegalArgumentException("labelnum must be at least the labeled batch of 2, got " + s.labelnum());
@@ -129,7 +146,12 @@ public final class Trainer {
             throw new IllegalArgumentException("labelnum " + s.labelnum() + " labels every training case, leaving no"
                     + " unlabeled ones for " + s.method().label() + "; method supervised gives the fully supervised upper bound");
         }
-        checkPatch(s.patchFor(dataset));
+        int unlabeledBatch = loaderConfig(dataset, s).unlabeledBatch();
+        if (train - s.labelnum() < unlabeledBatch) {
+            throw new IllegalArgumentException("labelnum " + s.labelnum() + " leaves " + (train - s.labelnum())
+                    + " unlabeled case(s) in " + dataset.dir().resolve("train.list") + ", fewer than the unlabeled batch of "
+                    + unlabeledBatch);
+        }
         if (!s.padding()) {
             Augmentation crop = augmentation(dataset, s);
             for (String name : dataset.trainCases()) {
@@ -142,13 +164,10 @@ public final class Trainer {
                 }
             }
         }
-        if (s.maxIterations() < 1) {
-            throw new IllegalArgumentException("max iterations must be at least 1, got " + s.maxIterations());
-        }
         List<String> validationCases = validationCases(dataset, s);
         if (validationCases.isEmpty() || dataset.testCases().isEmpty()) {
-            throw new IllegalArgumentException((validationCases.isEmpty() ? s.validation().list()
-                    : dataset.dir().resolve("test.list")) + ": no cases to evaluate on");
+            throw new IllegalArgumentException((validationCases.isEmpty() && s.validation().list() != null
+                    ? s.validation().list() : dataset.dir().resolve("test.list")) + ": no cases to evaluate on");
         }
         if (s.resume()) {
             Path state = s.runDir().resolve(TrainState.FILE);
@@ -162,30 +181,25 @@ public final class Trainer {
                         + " iterations; give --max-iterations above that to continue it");
             }
         }
+        if (!s.resume()) {
+            RunFolder.requireNoRun(s.runDir());
+        }
         try {
             Files.createDirectories(s.runDir());
         } catch (IOException e) {
-            throw new IOException(s.runDir() + ": cannot create the output folder (" + e.getClass().getSimpleName() + ")", e);
+            throw new IOException(s.runDir() + ": cannot create the output folder (" + FileBytes.reason(e) + ")", e);
         }
         if (!Files.isWritable(s.runDir())) {
             throw new IOException(s.runDir() + ": output folder is not writable");
         }
     }
 
-    /** Checks a training patch (W, H, D, voxels): every side a positive multiple of {@link VNet#SIZE_MULTIPLE}. */
-    public static void checkPatch(int[] patch) {
-        for (int side : patch) {
-            if (side < VNet.SIZE_MULTIPLE || side % VNet.SIZE_MULTIPLE != 0) {
-                throw new IllegalArgumentException("patch " + java.util.Arrays.toString(patch)
-                        + ": every side must be a positive multiple of " + VNet.SIZE_MULTIPLE);
-            }
-        }
-    }
-
     /**
      * Runs the training, or with {@code s.resume()} continues the run in {@code s.runDir()} from its
      * last saved state, exactly as if it had not been interrupted. At the end the last and the best
-     * checkpoints are evaluated on the test list (test_metrics.csv). Runs on the CPU.
+     * checkpoints are evaluated on the test list (test_metrics.csv). Runs on the CPU. The run folder is
+     * owned by this run while it lasts ({@link RunFolder}); a folder that already holds a run is refused
+     * unless resuming ({@link RunFolder#discard} removes an old run explicitly).
      */
     public static Result run(Dataset dataset, Settings s, Listener listener) throws IOException, InterruptedException {
         return run(dataset, s, Device.CPU, listener);
@@ -195,6 +209,14 @@ public final class Trainer {
     public static Result run(Dataset dataset, Settings s, Device device, Listener listener)
             throws IOException, InterruptedException {
         validate(dataset, s);
+        try (RunFolder owned = RunFolder.lock(s.runDir())) {
+            return runOwned(dataset, s, device, listener);
+        }
+    }
+
+    /** The run itself, in a folder this process owns. */
+    private static Result runOwned(Dataset dataset, Settings s, Device device, Listener listener)
+            throws IOException, InterruptedException {
         Path dir = s.runDir();
         Map<String, Object> config = configFields(dataset, s);
         FileBytes.writeText(dir.resolve("config.json"), Json.write(config, Json.Layout.INDENTED) + "\n");
@@ -262,7 +284,8 @@ public final class Trainer {
                         listener.iteration(it, losses, thresholds);
                     }
                     if (s.validation().due(it + 1)) {
-                        double dice = evaluate(student, dataset, validationCases, window).mean().dice();
+                        double dice = evaluate(student, dataset, validationCases, window, s.validation().rules())
+                                .mean().dice();
                         boolean better = bestIteration < 0 || dice > bestDice;
                         if (better) {
                             bestDice = dice;
@@ -306,19 +329,20 @@ public final class Trainer {
     private static Result report(Dataset dataset, Settings s, VNet student, Path last, Path best, long bestIteration,
                                  SlidingWindow window, BufferedWriter log) throws IOException {
         List<String> test = dataset.testCases();
-        MetricSummary lastTest = evaluate(student, dataset, test, window);
+        MetricRules rules = s.validation().rules();
+        MetricSummary lastTest = evaluate(student, dataset, test, window, rules);
         MetricSummary bestTest = null;
         if (bestIteration >= 0) {
             try (VNet net = Checkpoint.load(best, student.parameters().get(0).value().device())) {
-                bestTest = evaluate(net, dataset, test, window);
+                bestTest = evaluate(net, dataset, test, window, rules);
             }
         }
         StringBuilder csv = new StringBuilder("checkpoint,iteration,cases,dice,dice_std,jaccard,jaccard_std,hd95,hd95_std,"
-                + "asd,asd_std\n");
-        csv.append(reportRow("last", s.maxIterations(), lastTest));
+                + "asd,asd_std,undefined_cases,metric_rules\n");
+        csv.append(reportRow("last", s.maxIterations(), lastTest, rules));
         line(log, "test metrics of " + last.getFileName() + ": " + describe(lastTest));
         if (bestTest != null) {
-            csv.append(reportRow("best", bestIteration, bestTest));
+            csv.append(reportRow("best", bestIteration, bestTest, rules));
             line(log, "test metrics of " + best.getFileName() + " (iteration " + bestIteration + "): " + describe(bestTest));
         } else {
             line(log, "no validation ran (it starts at iteration " + s.validation().start() + "), so there is no "
@@ -328,13 +352,16 @@ public final class Trainer {
         return new Result(last, lastTest, bestTest == null ? null : best, bestIteration, bestTest);
     }
 
-    private static String reportRow(String name, long iteration, MetricSummary m) {
-        return String.format(Locale.ROOT, "%s,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f%n", name, iteration, m.cases(),
-                m.mean().dice(), m.std().dice(), m.mean().jaccard(), m.std().jaccard(), m.mean().hd95(), m.std().hd95(),
-                m.mean().asd(), m.std().asd());
+    private static String reportRow(String name, long iteration, MetricSummary m, MetricRules rules) {
+        return String.format(Locale.ROOT, "%s,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%s%n", name, iteration,
+                m.cases(), m.mean().dice(), m.std().dice(), m.mean().jaccard(), m.std().jaccard(), m.mean().hd95(),
+                m.std().hd95(), m.mean().asd(), m.std().asd(), m.undefined(), rules.label());
     }
 
-    /** "Dice 0.8812 ± 0.0210, Jaccard ..., HD95 ..., ASD ... (n cases)". */
+    /**
+     * "Dice 0.8812 ± 0.0210, Jaccard ..., HD95 ..., ASD ... (n cases)", then the count of undefined
+     * cases when there are any ({@link Evaluation#undefinedNote}).
+     */
     public static String describe(MetricSummary m) {
         return describe(m, "cases");
     }
@@ -343,13 +370,14 @@ public final class Trainer {
     public static String describe(MetricSummary m, String over) {
         return String.format(Locale.ROOT, "Dice %.4f ± %.4f, Jaccard %.4f ± %.4f, HD95 %.2f ± %.2f, ASD %.2f ± %.2f (%d %s)",
                 m.mean().dice(), m.std().dice(), m.mean().jaccard(), m.std().jaccard(), m.mean().hd95(), m.std().hd95(),
-                m.mean().asd(), m.std().asd(), m.cases(), over);
+                m.mean().asd(), m.std().asd(), m.cases(), over) + (Evaluation.undefinedNote(m).isEmpty() ? ""
+                : " " + Evaluation.undefinedNote(m));
     }
 
-    /** The reference's evaluation (sliding window, 0.5 threshold, no post-processing) of {@code cases}. */
-    public static MetricSummary evaluate(VNet net, Dataset dataset, List<String> cases, SlidingWindow window)
-            throws IOException {
-        return Evaluation.summarize(Evaluation.run(net, dataset, cases, window, false, null));
+    /** The reference's evaluation (sliding window, 0.5 threshold, no post-processing) of {@code cases} under {@code rules}. */
+    public static MetricSummary evaluate(VNet net, Dataset dataset, List<String> cases, SlidingWindow window,
+                                         MetricRules rules) throws IOException {
+        return Evaluation.summarize(Evaluation.run(net, dataset, cases, window, false, rules, null), rules);
     }
 
     /** The sliding window for a training patch: the data set's strides, never longer than the patch side. */
@@ -527,6 +555,10 @@ public final class Trainer {
         m.put("val_start", s.validation().start());
         m.put("val_every", s.validation().every());
         m.put("val_list", s.validation().list() == null ? null : s.validation().list().toString());
+        m.put("metric_rules", s.validation().rules().label());
+        // The derivation of the random streams (SeedStreams): a run started under an earlier one cannot
+        // be continued draw for draw, so its --resume is refused.
+        m.put("seed_streams", 2);
         return m;
     }
 

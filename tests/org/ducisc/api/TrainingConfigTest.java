@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.UnaryOperator;
+import org.ducisc.core.InvalidSettingException;
 import org.ducisc.train.DuciscConfig;
 import org.ducisc.train.Trainer;
 import org.junit.jupiter.api.Test;
@@ -31,27 +32,28 @@ class TrainingConfigTest {
         assertEquals(d.labelnum(), d.toBuilder().seed(7).build().labelnum());
     }
 
-    /** Each numeric option just outside its documented range: one neutral line naming it (no command-line flag). */
+    /** Each option just outside its documented range: one neutral line naming it as config.json does (no flag). */
     @Test
     void validateNamesEachOptionOutOfRange() {
         Map<String, UnaryOperator<TrainingConfig.Builder>> bad = new LinkedHashMap<>();
-        bad.put("labelnum must be at least 2, got 1", b -> b.labelnum(1));
-        bad.put("max iterations must be at least 1, got 0", b -> b.maxIterations(0));
-        bad.put("base filters must be at least 1, got 0", b -> b.baseFilters(0));
-        bad.put("checkpoint interval must be at least 0, got -1", b -> b.checkpointEvery(-1));
-        bad.put("validation start must be at least 0, got -1", b -> b.validation(-1, 200, null));
-        bad.put("validation interval must be at least 0, got -2", b -> b.validation(800, -2, null));
-        bad.put("warmup must be at least 0, got -1", b -> b.warmup(-1));
-        bad.put("prototype levels must be 0..4, got 5", b -> b.protoLevels(5));
+        bad.put("labelnum must be >= 2 (the labeled batch), got 1", b -> b.labelnum(1));
+        bad.put("max_iterations must be >= 1, got 0", b -> b.maxIterations(0));
+        bad.put("base_filters must be in 1..128, got 0", b -> b.baseFilters(0));
+        bad.put("checkpoint_every must be >= 0, got -1", b -> b.checkpointEvery(-1));
+        bad.put("val_start must be >= 0, got -1", b -> b.validation(-1, 200, null));
+        bad.put("val_every must be >= 0, got -2", b -> b.validation(800, -2, null));
+        bad.put("warmup must be >= 0, got -1", b -> b.warmup(-1));
+        bad.put("proto_levels must be in 1..4, got 0", b -> b.protoLevels(0));
         bad.put("lamda_teacher must be a finite number >= 0, got -0.1", b -> b.lossWeights(-0.1, 0.1, 0.1, 0.1));
         bad.put("lamda_mix_proto must be a finite number >= 0, got NaN", b -> b.lossWeights(0.3, 0.1, 0.1, Double.NaN));
-        bad.put("learning rate must be positive and finite, got 0.0", b -> b.learningRate(0));
-        bad.put("EMA decay must be in [0, 1], got 1.5", b -> b.emaDecay(1.5));
-        bad.put("fixed threshold must be in (0, 1), got 1.0", b -> b.fixedThreshold(1));
-        bad.put("patch [32, 32, 24]: every side must be a positive multiple of 16", b -> b.patch(32, 32, 24));
+        bad.put("lr must be a finite number > 0, got 0.0", b -> b.learningRate(0));
+        bad.put("ema_decay must be in [0.0, 1.0], got 1.5", b -> b.emaDecay(1.5));
+        bad.put("threshold_init must be in (0, 1), got 1.0", b -> b.fixedThreshold(1));
+        bad.put("overwrite and resume exclude each other: one discards the run, the other continues it",
+                b -> b.overwrite(true).resume(true));
         for (var e : bad.entrySet()) {
             TrainingConfig c = e.getValue().apply(TrainingConfig.builder()).build();
-            assertEquals(e.getKey(), assertThrows(IllegalArgumentException.class, c::validate).getMessage());
+            assertEquals(e.getKey(), assertThrows(InvalidSettingException.class, c::validate).getMessage());
         }
     }
 }

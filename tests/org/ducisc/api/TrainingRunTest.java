@@ -135,7 +135,7 @@ class TrainingRunTest {
         assertMessage(() -> TrainingRun.create(data, tiny("x").labelnum(99).build()), "labelnum 99 is larger than the");
         assertMessage(() -> TrainingRun.create(data, tiny("x").method("fixmatch").build()), "unknown method 'fixmatch'");
         assertMessage(() -> TrainingRun.create(data, tiny("x").fixedThreshold(1.5).build()),
-                "fixed threshold must be in (0, 1), got 1.5");
+                "threshold_init must be in (0, 1), got 1.5");
         assertMessage(() -> TrainingRun.create(data, tiny("x").patch(30, 32, 16).build()),
                 "every side must be a positive multiple of 16");
         assertMessage(() -> TrainingRun.create(data, tiny("x").protoLevels(5).build()), "prototype levels must be 0..4, got 5");
