@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.Semaphore;
 import org.ducisc.core.Device;
@@ -15,10 +14,9 @@ import org.ducisc.data.DatasetKind;
 import org.ducisc.eval.CaseMetrics;
 import org.ducisc.eval.SegmentationMetrics;
 import org.ducisc.eval.SlidingWindow;
-import org.ducisc.io.H5Volumes;
-import org.ducisc.io.Nifti;
 import org.ducisc.io.Safetensors;
 import org.ducisc.io.Volume;
+import org.ducisc.io.VolumeFormat;
 import org.ducisc.nn.Checkpoint;
 import org.ducisc.nn.VNet;
 
@@ -117,7 +115,8 @@ public final class Segmenter implements AutoCloseable {
 
     /**
      * Reads an image from a file and segments it: an HDF5 file ({@code .h5}, its {@code image} dataset, as
-     * in the reference's data sets) or a NIfTI-1 file ({@code .nii}, {@code .nii.gz}).
+     * in the reference's data sets), a NIfTI-1 file ({@code .nii}, {@code .nii.gz}) or an NRRD file ({@code .nrrd}), told apart
+     * by content ({@link VolumeFormat}).
      */
     public Segmentation predict(Path image) throws IOException {
         return predict(readImage(image), null);
@@ -125,14 +124,12 @@ public final class Segmenter implements AutoCloseable {
 
     /**
      * Reads an image and its ground truth and segments the image: the ground truth is the {@code label}
-     * dataset of an HDF5 file (which may be the image's own file) or a NIfTI-1 label map.
+     * dataset of an HDF5 file (which may be the image's own file), or a NIfTI-1 or NRRD label map
+     * ({@link VolumeFormat} tells them apart by content).
      */
     public Segmentation predict(Path image, Path groundTruth) throws IOException {
         Image img = readImage(image);
-        Volume truth = switch (format(groundTruth)) {
-            case H5 -> H5Volumes.read(groundTruth).label();
-            case NIFTI -> Nifti.readLabels(groundTruth);
-        };
+        Volume truth = VolumeFormat.readLabels(groundTruth);
         if (!Arrays.equals(truth.shape(), img.shape())) {
             throw new IllegalArgumentException(groundTruth + ": ground truth shape " + Arrays.toString(truth.shape())
                     + " differs from the image's " + Arrays.toString(img.shape()) + " (" + image + ")");
@@ -204,24 +201,8 @@ public final class Segmenter implements AutoCloseable {
         return new IllegalStateException("this segmenter (" + source + ") is closed");
     }
 
-    private enum Format { H5, NIFTI }
-
-    private static Format format(Path file) {
-        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        if (name.endsWith(".h5") || name.endsWith(".hdf5")) {
-            return Format.H5;
-        }
-        if (name.endsWith(".nii") || name.endsWith(".nii.gz")) {
-            return Format.NIFTI;
-        }
-        throw new IllegalArgumentException(file + ": unknown volume format (expected .h5, .hdf5, .nii or .nii.gz)");
-    }
-
     private static Image readImage(Path file) throws IOException {
-        Volume v = switch (format(file)) {
-            case H5 -> H5Volumes.readImage(file);
-            case NIFTI -> Nifti.read(file);
-        };
+        Volume v = VolumeFormat.readImage(file);
         try {
             return Image.of(v.floats(), v.shape(), v.spacing());
         } catch (IllegalArgumentException e) {

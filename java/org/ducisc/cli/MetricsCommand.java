@@ -8,9 +8,8 @@ import java.util.concurrent.Callable;
 import org.ducisc.eval.Evaluation;
 import org.ducisc.eval.MetricRules;
 import org.ducisc.eval.SegmentationMetrics;
-import org.ducisc.io.H5Volumes;
-import org.ducisc.io.Nifti;
 import org.ducisc.io.Volume;
+import org.ducisc.io.VolumeFormat;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -60,14 +59,7 @@ final class MetricsCommand implements Callable<Integer> {
     }
 
     private static Volume readMask(Path file) throws IOException {
-        String n = file.getFileName().toString();
-        if (n.endsWith(".h5")) {
-            return H5Volumes.read(file).label();
-        }
-        if (n.endsWith(".nii") || n.endsWith(".nii.gz")) {
-            return Nifti.readLabels(file);
-        }
-        throw new IOException(file + ": not a .nii, .nii.gz or .h5 file");
+        return VolumeFormat.readLabels(file);
     }
 
     private static double[] parseSpacing(String text) {

@@ -12,10 +12,10 @@ import org.ducisc.api.Image;
 import org.ducisc.api.Segmentation;
 import org.ducisc.api.Segmenter;
 import org.ducisc.data.DatasetKind;
-import org.ducisc.io.H5Volumes;
 import org.ducisc.io.Nifti;
 import org.ducisc.io.OutputPaths;
 import org.ducisc.io.Volume;
+import org.ducisc.io.VolumeFormat;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -139,14 +139,14 @@ final class PredictCommand implements Callable<Integer> {
             }
         }
         if (jobs.isEmpty()) {
-            throw new IOException(input + ": no .h5, .nii or .nii.gz images (nor <case>/mri_norm2.h5) in this folder");
+            throw new IOException(input + ": no " + VolumeFormat.knownSuffixes() + " images (nor <case>/mri_norm2.h5) in this folder");
         }
         return jobs;
     }
 
     private static Path checkedImageName(Path file) throws IOException {
         if (stem(file) == null) {
-            throw new IOException(file + ": not an .h5, .nii or .nii.gz image");
+            throw new IOException(file + ": not an image (" + VolumeFormat.knownSuffixes() + ")");
         }
         return file;
     }
@@ -158,18 +158,12 @@ final class PredictCommand implements Callable<Integer> {
         }
     }
 
-    /** The file name without its image extension, or null if it has none of .h5, .nii, .nii.gz. */
+    /** The file name without its image extension, or null if it has none the format registry knows. */
     private static String stem(Path file) {
-        String n = file.getFileName().toString();
-        for (String ext : new String[] {".nii.gz", ".nii", ".h5"}) {
-            if (n.endsWith(ext) && n.length() > ext.length()) {
-                return n.substring(0, n.length() - ext.length());
-            }
-        }
-        return null;
+        return VolumeFormat.stem(file);
     }
 
     private static Volume read(Path file) throws IOException {
-        return file.getFileName().toString().endsWith(".h5") ? H5Volumes.readImage(file) : Nifti.read(file);
+        return VolumeFormat.readImage(file);
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -152,8 +153,9 @@ class SegmenterTest {
             assertArrayEquals(spacing, fromNifti.spacing(), 1e-6);
             CaseMetrics m = SegmentationMetrics.evaluate(direct.labels(), truth, SHAPE, fromNifti.spacing());
             assertEquals(m.hd95(), fromNifti.metrics().orElseThrow().hd95(), "distances in the file's spacing");
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.predict(dir.resolve("x.png")));
-            assertTrue(e.getMessage().contains("unknown volume format"), e.getMessage());
+            Path png = Files.write(dir.resolve("x.png"), new byte[] {(byte) 0x89, 'P', 'N', 'G', 13, 10, 26, 10});
+            IOException e = assertThrows(IOException.class, () -> s.predict(png));
+            assertTrue(e.getMessage().contains("not a volume this engine reads"), e.getMessage());
         }
     }
 
