@@ -145,6 +145,7 @@ public final class Trainer {
 
     /** Checks the settings against the data set before anything is trained; throws one clear message. */
     public static void validate(Dataset dataset, Settings s) throws IOException {
+        SettingRanges.check(s);
         int train = dataset.trainCases().size();
         if (s.labelnum() < 2) {
             throw new IllegalArgumentException("--labelnum must be at least the labeled batch of 2, got " + s.labelnum());
@@ -156,6 +157,12 @@ public final class Trainer {
         if (s.labelnum() == train && !s.method().labeledOnly()) {
             throw new IllegalArgumentException("--labelnum " + s.labelnum() + " labels every training case, leaving no"
                     + " unlabeled ones for " + s.method().label() + "; --method supervised gives the fully supervised upper bound");
+        }
+        int unlabeledBatch = loaderConfig(dataset, s).unlabeledBatch();
+        if (train - s.labelnum() < unlabeledBatch) {
+            throw new IllegalArgumentException("labelnum " + s.labelnum() + " leaves " + (train - s.labelnum())
+                    + " unlabeled case(s) in " + dataset.dir().resolve("train.list") + ", fewer than the unlabeled batch of "
+                    + unlabeledBatch);
         }
         for (int side : s.patchFor(dataset)) {
             if (side < VNet.SIZE_MULTIPLE || side % VNet.SIZE_MULTIPLE != 0) {
@@ -180,8 +187,8 @@ public final class Trainer {
         }
         List<String> validationCases = validationCases(dataset, s);
         if (validationCases.isEmpty() || dataset.testCases().isEmpty()) {
-            throw new IllegalArgumentException((validationCases.isEmpty() ? s.validation().list()
-                    : dataset.dir().resolve("test.list")) + ": no cases to evaluate on");
+            throw new IllegalArgumentException((validationCases.isEmpty() && s.validation().list() != null
+                    ? s.validation().list() : dataset.dir().resolve("test.list")) + ": no cases to evaluate on");
         }
         if (s.resume()) {
             Path state = s.runDir().resolve(TrainState.FILE);
@@ -201,7 +208,7 @@ public final class Trainer {
         try {
             Files.createDirectories(s.runDir());
         } catch (IOException e) {
-            throw new IOException(s.runDir() + ": cannot create the output folder (" + e.getClass().getSimpleName() + ")", e);
+            throw new IOException(s.runDir() + ": cannot create the output folder (" + FileBytes.reason(e) + ")", e);
         }
         if (!Files.isWritable(s.runDir())) {
             throw new IOException(s.runDir() + ": output folder is not writable");
