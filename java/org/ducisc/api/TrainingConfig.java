@@ -195,21 +195,23 @@ public final class TrainingConfig {
      */
     public Trainer.Settings settings() {
         DuciscConfig d = DuciscConfig.defaults();
+        double thresholdInit = b.fixedThreshold == null ? d.thresholdInit() : b.fixedThreshold;
         DuciscConfig loss = new DuciscConfig(b.warmup, b.lambdaTeacher, b.lambdaMix, b.lambdaProto, b.lambdaMixProto,
-                b.protoLevels, d.fusionLow(), d.fusionHigh(), b.fixedThreshold == null ? d.thresholdInit() : b.fixedThreshold,
-                d.thresholdDecay(), d.thresholdLow(), d.thresholdHigh(), b.learningRate, d.momentum(), d.weightDecay(),
-                b.emaDecay, b.prototypes, b.fusion, b.fixedThreshold == null);
+                b.protoLevels, d.fusionLow(), d.fusionHigh(), thresholdInit, d.thresholdDecay(), d.thresholdLow(),
+                d.thresholdHigh(), b.learningRate, d.momentum(), d.weightDecay(), b.emaDecay, b.prototypes, b.fusion,
+                b.fixedThreshold == null);
         return new Trainer.Settings(Trainer.Method.parse(b.method), b.labelnum, b.maxIterations, b.seed, b.baseFilters,
                 patch(), b.padding, loss, b.output, b.checkpointEvery,
-                new Trainer.Validation(b.validationStart, b.validationEvery, b.validationList, MetricRules.parse(b.metricRules)),
-                b.resume);
+                new Trainer.Validation(b.validationStart, b.validationEvery, b.validationList,
+                        MetricRules.parse(b.metricRules)), b.resume);
     }
 
     @Override
     public String toString() {
         return "TrainingConfig[dataset=" + b.dataset + ", method=" + b.method + ", labelnum=" + b.labelnum
                 + ", maxIterations=" + b.maxIterations + ", seed=" + b.seed + ", baseFilters=" + b.baseFilters
-                + ", patch=" + Arrays.toString(b.patch) + ", output=" + b.output + ", device=" + b.device + ", warmup=" + b.warmup + ", learningRate=" + b.learningRate + "]";
+                + ", patch=" + Arrays.toString(b.patch) + ", output=" + b.output + ", device=" + b.device
+                + ", warmup=" + b.warmup + ", learningRate=" + b.learningRate + "]";
     }
 
     /** The options of a {@link TrainingConfig}; each starts at its default (named on its method). */

@@ -50,7 +50,7 @@ final class TrainCommand implements Runnable {
     @Option(names = "--resume", paramLabel = "DIR", description = "Continue the interrupted run in DIR (its run folder; --out is then ignored) with the same settings.")
     Path resume;
 
-    @Option(names = "--method", description = "ducisc, supervised or mean-teacher (default ${DEFAULT-VALUE}).")
+    @Option(names = "--method", description = "ducisc, supervised (the plain supervised loss), supervised-matched (DuCiSC without its unlabeled terms: labeled cases only, DuCiSC's loss normalisation) or mean-teacher (default ${DEFAULT-VALUE}).")
     String method = D.method();
 
     @Option(names = {"--base-filters", "--base_filters"}, description = "V-Net base filters (default ${DEFAULT-VALUE}).")

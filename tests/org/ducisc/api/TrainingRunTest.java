@@ -120,8 +120,8 @@ class TrainingRunTest {
         assertTrue(again.getMessage().contains("already started"), again.getMessage());
 
         List<Long> resumed = new ArrayList<>();
-        TrainingRun.create(data, tiny("run").maxIterations(4).checkpointEvery(500).validation(2, 2, null).resume(true).build())
-                .run(r -> resumed.add(r.iteration()));
+        TrainingRun.create(data, tiny("run").maxIterations(4).checkpointEvery(500).validation(2, 2, null).resume(true)
+                .build()).run(r -> resumed.add(r.iteration()));
         assertEquals(List.of(4L), resumed, "a stopped run resumes from its last iteration");
     }
 
@@ -138,8 +138,13 @@ class TrainingRunTest {
                 "threshold_init must be in (0, 1), got 1.5");
         assertMessage(() -> TrainingRun.create(data, tiny("x").patch(30, 32, 16).build()),
                 "every side must be a positive multiple of 16");
-        assertMessage(() -> TrainingRun.create(data, tiny("x").protoLevels(5).build()), "prototype levels must be 0..4, got 5");
+        assertMessage(() -> TrainingRun.create(data, tiny("x").protoLevels(5).build()),
+                "prototype levels must be 0..4, got 5");
         assertMessage(() -> TrainingRun.create(data, tiny("x").dataset("brain").build()), "unknown data set 'brain'");
+        assertMessage(() -> TrainingRun.create(data, tiny("x").metricRules("medpy").build()),
+                "unknown metric rules 'medpy'");
+        assertMessage(() -> TrainingRun.create(data, tiny("x").overwrite(true).resume(true).build()),
+                "overwrite and resume exclude each other");
     }
 
     private static void assertMessage(org.junit.jupiter.api.function.Executable call, String expected) {

@@ -76,9 +76,11 @@ class CudaEndToEndTest {
     @Test
     void trainingRunResumedOnTheDeviceAndSegmenterMatchTheCpu() throws Exception {
         TrainingRun.create(data, tiny("cpu", Device.CPU).maxIterations(2).build()).run(r -> { });
-        TrainingResult cpu = TrainingRun.create(data, tiny("cpu", Device.CPU).maxIterations(3).resume(true).build()).run(r -> { });
+        TrainingResult cpu = TrainingRun.create(data, tiny("cpu", Device.CPU).maxIterations(3).resume(true).build())
+                .run(r -> { });
         TrainingRun.create(data, tiny("device", device).maxIterations(2).build()).run(r -> { });
-        TrainingResult onDevice = TrainingRun.create(data, tiny("device", device).maxIterations(3).resume(true).build()).run(r -> { });
+        TrainingResult onDevice = TrainingRun.create(data, tiny("device", device).maxIterations(3).resume(true).build())
+                .run(r -> { });
 
         List<double[]> c = rows(runs.resolve("cpu/metrics.csv"));
         List<double[]> g = rows(runs.resolve("device/metrics.csv"));
