@@ -13,6 +13,7 @@ import org.ducisc.eval.MetricRules;
 import org.ducisc.eval.SlidingWindow;
 import org.ducisc.io.FileBytes;
 import org.ducisc.io.Nifti;
+import org.ducisc.io.StagedFolder;
 import org.ducisc.nn.VNet;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -67,12 +68,11 @@ final class TestCommand implements Callable<Integer> {
                 : inference.checkpoint.toAbsolutePath().resolveSibling("test-metrics");
         Path json = base.resolveSibling(base.getFileName() + ".json");
         Path csv = base.resolveSibling(base.getFileName() + ".csv");
-        try (VNet net = inference.loadNetwork()) {
+        try (VNet net = inference.loadNetwork();
+             StagedFolder staged = savePredictions == null ? null : StagedFolder.in(savePredictions)) {
+            // The label maps are staged, and appear only once every case and both reports are written.
             InferenceOptions.checkWritable(json);
             InferenceOptions.checkWritable(csv);
-            if (savePredictions != null) {
-                InferenceOptions.checkWritable(savePredictions.resolve("write-check"));
-            }
             int[] p = window.patch();
             out.printf("test: %d cases of %s, patch %dx%dx%d, stride %d/%d, %s%n", cases.size(), dataset.dir(), p[0], p[1],
                     p[2], window.strideXY(), window.strideZ(), inference.largestComponent ? "largest component" : "no post-processing");
@@ -82,8 +82,8 @@ final class TestCommand implements Callable<Integer> {
                     rules, (i, r, prediction) -> {
                         out.println(Evaluation.caseLine(i, r.metrics()));
                         out.flush();
-                        if (savePredictions != null) {
-                            Nifti.write(savePredictions.resolve(r.name() + "_pred.nii.gz"), prediction);
+                        if (staged != null) {
+                            Nifti.write(staged.root().resolve(r.name() + "_pred.nii.gz"), prediction);
                         }
                     });
             out.println(Evaluation.summaryLine(Evaluation.summarize(results, rules)));
@@ -97,6 +97,9 @@ final class TestCommand implements Callable<Integer> {
             settings.put("nms", inference.largestComponent);
             FileBytes.writeText(json, Evaluation.toJson(settings, results, rules));
             FileBytes.writeText(csv, Evaluation.toCsv(results, rules));
+            if (staged != null) {
+                staged.commit();
+            }
             out.println("results: " + json + ", " + csv);
             out.flush();
         }

@@ -33,16 +33,26 @@ class BadInputCommandsTest {
     static final String[] WINDOW = {"--patch", "16,16,16", "--stride-xy", "16", "--stride-z", "16"};
 
     @TempDir
-    static Path shared;
-
-    @TempDir
     Path tmp;
 
-    static Path checkpoint;
+    private static Path checkpoint;
+
+    /** A tiny V-Net checkpoint (2 base filters, formula weights), written once per JVM. */
+    static synchronized Path checkpoint() throws IOException {
+        if (checkpoint == null) {
+            network();
+        }
+        return checkpoint;
+    }
 
     @BeforeAll
     static void network() throws IOException {
-        checkpoint = shared.resolve("net.safetensors");
+        if (checkpoint != null) {
+            return;
+        }
+        checkpoint = Files.createTempDirectory("ducisc-input-test").resolve("net.safetensors");
+        checkpoint.getParent().toFile().deleteOnExit();
+        checkpoint.toFile().deleteOnExit();
         try (VNet net = new VNet(new VNet.Config(1, 2, 2, true, true), Device.CPU, new Rng(3), new Rng(4))) {
             DeterministicWeights.fill(net);
             Checkpoint.save(checkpoint, net, Map.of());
