@@ -13,6 +13,7 @@ import org.ducisc.eval.MetricRules;
 import org.ducisc.eval.SlidingWindow;
 import org.ducisc.io.FileBytes;
 import org.ducisc.io.Nifti;
+import org.ducisc.io.OutputPaths;
 import org.ducisc.io.StagedFolder;
 import org.ducisc.nn.VNet;
 import picocli.CommandLine.Command;
@@ -68,6 +69,9 @@ final class TestCommand implements Callable<Integer> {
                 : inference.checkpoint.toAbsolutePath().resolveSibling("test-metrics");
         Path json = base.resolveSibling(base.getFileName() + ".json");
         Path csv = base.resolveSibling(base.getFileName() + ".csv");
+        OutputPaths.requireDistinct(List.of(new OutputPaths.Labeled("--checkpoint", inference.checkpoint),
+                new OutputPaths.Labeled("--list", list)), List.of(new OutputPaths.Labeled("--report", json),
+                new OutputPaths.Labeled("--report", csv)));
         try (VNet net = inference.loadNetwork();
              StagedFolder staged = savePredictions == null ? null : StagedFolder.in(savePredictions)) {
             // The label maps are staged, and appear only once every case and both reports are written.

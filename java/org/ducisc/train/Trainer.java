@@ -189,6 +189,9 @@ public final class Trainer {
                         + " iterations; give --max-iterations above that to continue it");
             }
         }
+        if (!s.resume()) {
+            RunFolder.requireNoRun(s.runDir());
+        }
         try {
             Files.createDirectories(s.runDir());
         } catch (IOException e) {
@@ -202,7 +205,9 @@ public final class Trainer {
     /**
      * Runs the training, or with {@code s.resume()} continues the run in {@code s.runDir()} from its
      * last saved state, exactly as if it had not been interrupted. At the end the last and the best
-     * checkpoints are evaluated on the test list (test_metrics.csv). Runs on the CPU.
+     * checkpoints are evaluated on the test list (test_metrics.csv). Runs on the CPU. The run folder is
+     * owned by this run while it lasts ({@link RunFolder}); a folder that already holds a run is refused
+     * unless resuming ({@link RunFolder#discard} removes an old run explicitly).
      */
     public static Result run(Dataset dataset, Settings s, Listener listener) throws IOException, InterruptedException {
         return run(dataset, s, Device.CPU, listener);
@@ -212,6 +217,14 @@ public final class Trainer {
     public static Result run(Dataset dataset, Settings s, Device device, Listener listener)
             throws IOException, InterruptedException {
         validate(dataset, s);
+        try (RunFolder owned = RunFolder.lock(s.runDir())) {
+            return runOwned(dataset, s, device, listener);
+        }
+    }
+
+    /** The run itself, in a folder this process owns. */
+    private static Result runOwned(Dataset dataset, Settings s, Device device, Listener listener)
+            throws IOException, InterruptedException {
         Path dir = s.runDir();
         Map<String, String> config = configFields(dataset, s);
         writeConfig(dir.resolve("config.json"), config);
