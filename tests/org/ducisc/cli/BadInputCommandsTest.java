@@ -178,4 +178,23 @@ class BadInputCommandsTest {
         assertEquals(1, heap.err().strip().lines().count(), heap.err());
         assertTrue(heap.err().contains("DUCISC_JAVA_OPTS=-Xmx") && heap.err().contains("MiB"), heap.err());
     }
+
+    @Test
+    void quietOnTheTerminalAndVerboseAnywhere() throws Exception {
+        Path lzf = fixture("lzf.h5");
+        Outcome read = subprocess(List.of(), "metrics", "--pred", lzf.toString(), "--gt", lzf.toString());
+        assertEquals(0, read.code(), read.err());
+        assertEquals("", read.err().strip(), "reading LZF prints nothing (no sun.misc.Unsafe warnings)");
+        Outcome help = run("prepare-la", "--help");
+        assertEquals(0, help.code());
+        assertFalse(help.err().contains("picocli WARN") || help.out().contains("picocli WARN"), help.err());
+        assertTrue(help.out().contains("first 80% /"), help.out());
+        for (String[] args : new String[][] {{"--verbose", "metrics", "--pred", "missing.nii", "--gt", "missing.nii"},
+            {"metrics", "--pred", "missing.nii", "--gt", "missing.nii", "--verbose"}}) {
+            Outcome o = run(args);
+            assertEquals(1, o.code());
+            assertTrue(o.err().startsWith("ducisc: missing.nii: ") && o.err().lines().count() > 3,
+                    "the trace follows the one line: " + o.err());
+        }
+    }
 }
