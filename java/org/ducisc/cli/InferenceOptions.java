@@ -56,19 +56,23 @@ final class InferenceOptions {
         out.println("device: " + selection.description());
     }
 
-    /** Loads the checkpoint, naming the file in any error. */
-    VNet loadNetwork() throws IOException {
-        if (!Files.isRegularFile(checkpoint)) {
+    /** A missing checkpoint, a folder, a device or a named pipe: one line naming the file and which. */
+    private void requireCheckpointFile() throws IOException {
+        if (!Files.exists(checkpoint)) {
             throw new IOException(checkpoint + ": checkpoint not found");
         }
+        org.ducisc.io.FileBytes.requireRegularFile(checkpoint);
+    }
+
+    /** Loads the checkpoint, naming the file in any error. */
+    VNet loadNetwork() throws IOException {
+        requireCheckpointFile();
         return Checkpoint.load(checkpoint, selected);
     }
 
     /** A segmenter with these options (window, largest component) on the checkpoint, naming the file in any error. */
     Segmenter segmenter(DatasetKind kind) throws IOException {
-        if (!Files.isRegularFile(checkpoint)) {
-            throw new IOException(checkpoint + ": checkpoint not found");
-        }
+        requireCheckpointFile();
         SlidingWindow w = window(kind);
         int[] p = w.patch();
         return Segmenter.builder(checkpoint).device(selected.toString()).patch(p[0], p[1], p[2]).strides(w.strideXY(), w.strideZ())

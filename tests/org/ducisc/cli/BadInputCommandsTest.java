@@ -185,6 +185,9 @@ class BadInputCommandsTest {
         Outcome read = subprocess(List.of(), "metrics", "--pred", lzf.toString(), "--gt", lzf.toString());
         assertEquals(0, read.code(), read.err());
         assertEquals("", read.err().strip(), "reading LZF prints nothing (no sun.misc.Unsafe warnings)");
+        BadInputCommandsTest.failsInOneLine(List.of(tmp + ": is a folder, expected a file"), List.of(), concat(WINDOW,
+                "predict", "--checkpoint", tmp.toString(), "--input", fixture("twoforms.nii").toString(), "--output",
+                tmp.resolve("o.nii.gz").toString()));
         Outcome help = run("prepare-la", "--help");
         assertEquals(0, help.code());
         assertFalse(help.err().contains("picocli WARN") || help.out().contains("picocli WARN"), help.err());
