@@ -14,6 +14,7 @@ import org.ducisc.eval.SlidingWindow;
 import org.ducisc.io.FileBytes;
 import org.ducisc.io.Nifti;
 import org.ducisc.io.OutputPaths;
+import org.ducisc.io.StagedFolder;
 import org.ducisc.nn.VNet;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -71,12 +72,11 @@ final class TestCommand implements Callable<Integer> {
         OutputPaths.requireDistinct(List.of(new OutputPaths.Labeled("--checkpoint", inference.checkpoint),
                 new OutputPaths.Labeled("--list", list)), List.of(new OutputPaths.Labeled("--report", json),
                 new OutputPaths.Labeled("--report", csv)));
-        try (VNet net = inference.loadNetwork()) {
+        try (VNet net = inference.loadNetwork();
+             StagedFolder staged = savePredictions == null ? null : StagedFolder.in(savePredictions)) {
+            // The label maps are staged, and appear only once every case and both reports are written.
             InferenceOptions.checkWritable(json);
             InferenceOptions.checkWritable(csv);
-            if (savePredictions != null) {
-                InferenceOptions.checkWritable(savePredictions.resolve("write-check"));
-            }
             int[] p = window.patch();
             out.printf("test: %d cases of %s, patch %dx%dx%d, stride %d/%d, %s%n", cases.size(), dataset.dir(), p[0], p[1],
                     p[2], window.strideXY(), window.strideZ(), inference.largestComponent ? "largest component" : "no post-processing");
@@ -86,8 +86,8 @@ final class TestCommand implements Callable<Integer> {
                     rules, (i, r, prediction) -> {
                         out.println(Evaluation.caseLine(i, r.metrics()));
                         out.flush();
-                        if (savePredictions != null) {
-                            Nifti.write(savePredictions.resolve(r.name() + "_pred.nii.gz"), prediction);
+                        if (staged != null) {
+                            Nifti.write(staged.root().resolve(r.name() + "_pred.nii.gz"), prediction);
                         }
                     });
             out.println(Evaluation.summaryLine(Evaluation.summarize(results, rules)));
@@ -101,6 +101,9 @@ final class TestCommand implements Callable<Integer> {
             settings.put("nms", inference.largestComponent);
             FileBytes.writeText(json, Evaluation.toJson(settings, results, rules));
             FileBytes.writeText(csv, Evaluation.toCsv(results, rules));
+            if (staged != null) {
+                staged.commit();
+            }
             out.println("results: " + json + ", " + csv);
             out.flush();
         }
