@@ -148,6 +148,13 @@ final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public void conv3dForwardRelu(Buffer x, long xOff, Buffer w, long wOff, Buffer bias, long biasOff, Buffer y,
+                                  long yOff, ConvGeometry g) {
+        timed("conv forward", "conv forward + relu " + convShape(g),
+                () -> inner.conv3dForwardRelu(x, xOff, w, wOff, bias, biasOff, y, yOff, g));
+    }
+
+    @Override
     public void conv3dBackwardData(Buffer gy, long gyOff, Buffer w, long wOff, Buffer gx, long gxOff, ConvGeometry g) {
         timed("conv backward-data", "conv backward-data " + convShape(g),
                 () -> inner.conv3dBackwardData(gy, gyOff, w, wOff, gx, gxOff, g));

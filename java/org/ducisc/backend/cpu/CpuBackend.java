@@ -158,7 +158,13 @@ public final class CpuBackend implements Backend {
     @Override
     public void conv3dForward(Buffer x, long xOff, Buffer w, long wOff, Buffer bias, long biasOff, Buffer y,
                               long yOff, ConvGeometry g) {
-        CpuConv.forward(seg(x), xOff, seg(w), wOff, seg(bias), biasOff, seg(y), yOff, g);
+        CpuConv.forward(seg(x), xOff, seg(w), wOff, seg(bias), biasOff, seg(y), yOff, g, false);
+    }
+
+    @Override
+    public void conv3dForwardRelu(Buffer x, long xOff, Buffer w, long wOff, Buffer bias, long biasOff, Buffer y,
+                                  long yOff, ConvGeometry g) {
+        CpuConv.forward(seg(x), xOff, seg(w), wOff, seg(bias), biasOff, seg(y), yOff, g, true);
     }
 
     @Override
