@@ -3,6 +3,7 @@ package org.ducisc.train;
 import java.util.Random;
 import org.ducisc.autograd.Variable;
 import org.ducisc.backend.Device;
+import org.ducisc.data.SeedStreams;
 import org.ducisc.data.Volume;
 import org.ducisc.eval.SlidingWindow;
 import org.ducisc.nn.SegmentationLoss;
@@ -44,7 +45,8 @@ public final class BenchWorkloads {
         checkPositive("batch", batch);
         Rng rng = new Rng(1337);
         long[] shape = {batch, 1, patch[0], patch[1], patch[2]};
-        VNet net = new VNet(VNet.Config.defaults().withBaseFilters(baseFilters), device, rng, rng.fork());
+        VNet net = new VNet(VNet.Config.defaults().withBaseFilters(baseFilters), device, rng,
+                SeedStreams.of(1337, SeedStreams.DROPOUT, SeedStreams.STUDENT));
         try {
             net.checkInput(shape);
         } catch (RuntimeException e) {
@@ -95,8 +97,8 @@ public final class BenchWorkloads {
         DuciscConfig cfg = DuciscConfig.defaults();
         Rng rng = new Rng(1337);
         VNet.Config netConfig = VNet.Config.defaults().withBaseFilters(baseFilters);
-        VNet student = new VNet(netConfig, device, rng.fork(), rng.fork());
-        VNet teacher = new VNet(netConfig, device, rng.fork(), rng.fork());
+        VNet student = Trainer.network(netConfig, device, 1337, false);
+        VNet teacher = Trainer.network(netConfig, device, 1337, true);
         Sgd sgd = new Sgd(student.parameters(), cfg.lr(), cfg.momentum(), cfg.weightDecay());
         try {
             student.checkInput(new long[] {labeled, 1, patch[0], patch[1], patch[2]});
@@ -147,8 +149,7 @@ public final class BenchWorkloads {
     public static Workload predict(int[] size, int[] patch, int strideXY, int strideZ, int windowBatch,
                                    int baseFilters, Device device) {
         SlidingWindow window = new SlidingWindow(patch, strideXY, strideZ, windowBatch);
-        Rng rng = new Rng(1337);
-        VNet net = new VNet(VNet.Config.defaults().withBaseFilters(baseFilters), device, rng, rng.fork());
+        VNet net = Trainer.network(VNet.Config.defaults().withBaseFilters(baseFilters), device, 1337, false);
         try {
             net.checkInput(new long[] {1, 1, patch[0], patch[1], patch[2]});
         } catch (RuntimeException e) {

@@ -31,7 +31,7 @@ class BatchNormFoldingTest {
         System.out.println("BatchNormFoldingTest seed " + SEED);
         Rng rng = new Rng(SEED);
         VNet.Config config = new VNet.Config(1, 2, 4, true, true);
-        try (VNet net = new VNet(config, Device.CPU, rng.fork(), rng.fork()); MemoryScope scope = MemoryScope.open()) {
+        try (VNet net = new VNet(config, Device.CPU, new Rng(SEED + 1), new Rng(SEED + 2)); MemoryScope scope = MemoryScope.open()) {
             // Running statistics from two training-mode passes over shifted, scaled inputs.
             try (GradMode off = GradMode.disabled()) {
                 for (int k = 0; k < 2; k++) {
