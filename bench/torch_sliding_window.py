@@ -46,16 +46,17 @@ def main():
     image = np.random.default_rng(1337).standard_normal(size).astype(np.float32)
     print(f'torch sliding window: volume {size}, patch {patch}, stride {a.stride_xy}/{a.stride_z}, '
           f'base filters {a.base_filters}, {torch.get_num_threads()} threads, torch {torch.__version__}', flush=True)
-    seconds = []
+    seconds, cpus = [], []
     for r in range(-a.warmup, a.runs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         score, steps = test_single_case(model, image, a.stride_xy, a.stride_z, patch, 2, torch.float32)
-        s = time.perf_counter() - t0
+        s, cpu = time.perf_counter() - t0, time.process_time() - c0
         if r >= 0:
             seconds.append(s)
-        print(f'{"warm-up" if r < 0 else "run"} {r + a.warmup + 1 if r < 0 else r + 1}: {s:.3f} s ({steps[0] * steps[1] * steps[2]} windows {steps})', flush=True)
+            cpus.append(cpu)
+        print(f'{"warm-up" if r < 0 else "run"} {r + a.warmup + 1 if r < 0 else r + 1}: {s:.3f} s (cpu {cpu:.3f} s, {steps[0] * steps[1] * steps[2]} windows {steps})', flush=True)
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
-    print(f'median {statistics.median(seconds):.3f} s, min {min(seconds):.3f} s, max {max(seconds):.3f} s, '
+    print(f'median {statistics.median(seconds):.3f} s, min {min(seconds):.3f} s, max {max(seconds):.3f} s, median cpu {statistics.median(cpus):.3f} s, '
           f'peak RSS {peak_gb:.2f} GB')
     print(f'{statistics.median(seconds):.3f}')
 

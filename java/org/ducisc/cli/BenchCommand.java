@@ -2,6 +2,7 @@ package org.ducisc.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -53,30 +54,34 @@ final class BenchCommand implements Runnable {
                 out.printf("%s, %d threads%n", work.describe(), Runtime.getRuntime().availableProcessors());
                 out.flush();
                 double[] seconds = new double[runs];
+                double[] cpuSeconds = new double[runs];
                 for (int r = -warmup; r < runs; r++) {
                     if (r == 0 && profiler != null) {
                         profiler.reset();
                     }
+                    long c0 = processCpuNanos();
                     long t0 = System.nanoTime();
                     work.run();
                     double s = (System.nanoTime() - t0) / 1e9;
+                    double cpu = (processCpuNanos() - c0) / 1e9;
                     if (r >= 0) {
                         seconds[r] = s;
+                        cpuSeconds[r] = cpu;
                     }
-                    out.printf("%s %d: %.3f s%n", r < 0 ? "warm-up" : "run", r < 0 ? r + warmup + 1 : r + 1, s);
+                    out.printf("%s %d: %.3f s (cpu %.3f s)%n", r < 0 ? "warm-up" : "run", r < 0 ? r + warmup + 1 : r + 1,
+                            s, cpu);
                     out.flush();
                 }
                 double total = Arrays.stream(seconds).sum();
-                Arrays.sort(seconds);
-                double median = runs % 2 == 1 ? seconds[runs / 2] : (seconds[runs / 2 - 1] + seconds[runs / 2]) / 2;
+                double median = median(seconds);
                 if (profiler != null) {
                     out.printf("%nprofile: mean over the %d timed runs (%.3f s each); time per op kind, wall clock%n",
                             runs, total / runs);
                     out.print(profiler.table(total, runs));
                     out.println();
                 }
-                out.printf("median %.3f s, min %.3f s, max %.3f s, peak RSS %s%n", median, seconds[0],
-                        seconds[runs - 1], peakRss());
+                out.printf("median %.3f s, min %.3f s, max %.3f s, median cpu %.3f s, peak RSS %s%n", median,
+                        seconds[0], seconds[runs - 1], median(cpuSeconds), peakRss());
                 out.printf("%.3f%n", median);
             } finally {
                 if (profiler != null) {
@@ -188,6 +193,24 @@ final class BenchCommand implements Runnable {
             timing.measure(spec.commandLine().getOut(),
                     () -> BenchWorkloads.predict(size, p, strideXY, strideZ, windowBatch, baseFilters, Device.CPU));
         }
+    }
+
+    /** Sorts {@code v} and returns its median. */
+    private static double median(double[] v) {
+        Arrays.sort(v);
+        int n = v.length;
+        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    }
+
+    /**
+     * CPU time of the whole process (all threads, JIT and GC included), the steadier figure on a
+     * machine shared with other work; -1 if the JVM does not report it.
+     */
+    private static long processCpuNanos() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return -1;
     }
 
     /** The process's peak resident memory (VmHWM), or "n/a" off Linux. */
