@@ -5,12 +5,13 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.data.Dataset;
 import org.ducisc.eval.CaseMetrics;
 import org.ducisc.eval.MetricSummary;
 import org.ducisc.train.DuciscConfig;
 import org.ducisc.train.DuciscStep;
+import org.ducisc.train.RunFolder;
 import org.ducisc.train.Thresholds;
 import org.ducisc.train.Trainer;
 
@@ -157,6 +158,7 @@ public final class TrainingRun {
         private double emaDecay = DEFAULTS.emaDecay();
         private Trainer.Validation validation = Trainer.Validation.reference();
         private boolean resume;
+        private boolean overwrite;
 
         private Builder(Path rootPath) {
             this.rootPath = rootPath;
@@ -168,7 +170,7 @@ public final class TrainingRun {
             return this;
         }
 
-        /** ducisc (default), supervised (labeled cases only) or mean-teacher. */
+        /** ducisc (default), supervised (labeled cases only, the plain loss), supervised-matched (labeled cases only, DuCiSC's loss normalisation) or mean-teacher. */
         public Builder method(String name) {
             this.method = Objects.requireNonNull(name, "method");
             return this;
@@ -241,6 +243,16 @@ public final class TrainingRun {
          */
         public Builder resume(boolean on) {
             this.resume = on;
+            return this;
+        }
+
+        /**
+         * Discard a run already in the {@link #output} folder (its checkpoints, state, metrics and log) when
+         * {@link #build()} is called (default false: such a folder is refused with an IllegalArgumentException).
+         * Not with {@link #resume}.
+         */
+        public Builder overwrite(boolean on) {
+            this.overwrite = on;
             return this;
         }
 
@@ -324,7 +336,13 @@ public final class TrainingRun {
                     protoLevels, d.fusionLow(), d.fusionHigh(), fixedThreshold == null ? d.thresholdInit() : fixedThreshold,
                     d.thresholdDecay(), d.thresholdLow(), d.thresholdHigh(), learningRate, d.momentum(), d.weightDecay(),
                     emaDecay, prototypes, fusion, fixedThreshold == null);
+            if (overwrite && resume) {
+                throw new IllegalArgumentException("overwrite and resume exclude each other");
+            }
             Dataset data = Dataset.open(dataset, rootPath);
+            if (overwrite) {
+                RunFolder.discard(output);
+            }
             Trainer.Settings settings = new Trainer.Settings(Trainer.Method.parse(method), labelnum, maxIterations, seed,
                     baseFilters, patch, padding, cfg, output, checkpointEvery, validation, resume);
             Trainer.validate(data, settings);

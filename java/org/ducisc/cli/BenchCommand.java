@@ -7,8 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.function.Supplier;
-import org.ducisc.backend.Device;
-import org.ducisc.backend.OpProfile;
+import org.ducisc.core.Device;
+import org.ducisc.runtime.OpProfile;
 import org.ducisc.eval.SlidingWindow;
 import org.ducisc.train.BenchWorkloads;
 import picocli.CommandLine.Command;
@@ -116,6 +116,8 @@ final class BenchCommand implements Runnable {
             if (batch < 1) {
                 throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
             }
+            org.ducisc.train.SettingRanges.checkBaseFilters(baseFilters);
+            org.ducisc.train.SettingRanges.checkPatch(size, baseFilters, batch);
             timing.measure(spec.commandLine().getOut(), () -> BenchWorkloads.vnet(size, batch, baseFilters, Device.CPU));
         }
     }
@@ -149,6 +151,8 @@ final class BenchCommand implements Runnable {
             if (labeled < 1 || unlabeled < 1) {
                 throw new IllegalArgumentException("--labeled-batch and --unlabeled-batch must be >= 1");
             }
+            org.ducisc.train.SettingRanges.checkBaseFilters(baseFilters);
+            org.ducisc.train.SettingRanges.checkPatch(size, baseFilters, labeled + unlabeled);
             timing.measure(spec.commandLine().getOut(),
                     () -> BenchWorkloads.step(size, labeled, unlabeled, baseFilters, Device.CPU));
         }
@@ -190,6 +194,8 @@ final class BenchCommand implements Runnable {
             if (strideXY < 1 || strideZ < 1 || windowBatch < 1) {
                 throw new IllegalArgumentException("--stride-xy, --stride-z and --window-batch must be >= 1");
             }
+            org.ducisc.train.SettingRanges.checkBaseFilters(baseFilters);
+            org.ducisc.train.SettingRanges.checkPatch(p, baseFilters, windowBatch);
             timing.measure(spec.commandLine().getOut(),
                     () -> BenchWorkloads.predict(size, p, strideXY, strideZ, windowBatch, baseFilters, Device.CPU));
         }

@@ -5,11 +5,12 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
-import org.ducisc.data.H5Volumes;
-import org.ducisc.data.Nifti;
-import org.ducisc.data.Volume;
 import org.ducisc.eval.Evaluation;
+import org.ducisc.eval.MetricRules;
 import org.ducisc.eval.SegmentationMetrics;
+import org.ducisc.io.H5Volumes;
+import org.ducisc.io.Nifti;
+import org.ducisc.io.Volume;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -21,8 +22,10 @@ import picocli.CommandLine.Spec;
             + " predicted mask against the ground truth; any non-zero voxel is foreground.",
             "Files: .nii / .nii.gz (integer values 0..255) or .h5 (its 'label'). Distances in units of --spacing"
                 + " (default 1,1,1, as the reference evaluates).",
-            "An empty prediction scores 0 on all four; a non-empty prediction against an empty ground truth has"
-                + " dice 0, jaccard 0 and hd95 = asd = null (no surface distance exists)."})
+            "With --metric-rules reference (the default) an empty prediction scores 0 on all four; a non-empty"
+                + " prediction against an empty ground truth has dice 0, jaccard 0 and hd95 = asd = null (no surface"
+                + " distance exists). With monai, dice and jaccard are null when the ground truth is empty and hd95"
+                + " and asd when either mask is. Either way \"undefined\" is true when a mask is empty."})
 final class MetricsCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -33,11 +36,16 @@ final class MetricsCommand implements Callable<Integer> {
     @Option(names = "--gt", required = true, description = "Ground-truth mask.")
     Path gt;
 
-    @Option(names = "--spacing", description = "Voxel size X,Y,Z (default 1,1,1).")
+    @Option(names = "--spacing", description = "Voxel size X,Y,Z, each in 1e-6..1e6 (default 1,1,1).")
     String spacing;
+
+    @Option(names = "--metric-rules", defaultValue = "reference", paramLabel = "RULES",
+            description = "reference or monai: the metrics of an empty prediction or ground truth (default ${DEFAULT-VALUE}).")
+    String metricRules;
 
     @Override
     public Integer call() throws IOException {
+        MetricRules rules = MetricRules.parse(metricRules);
         double[] sp = spacing == null ? null : parseSpacing(spacing);
         Volume p = readMask(pred);
         Volume t = readMask(gt);
@@ -46,7 +54,7 @@ final class MetricsCommand implements Callable<Integer> {
                     + " but --gt " + gt + " has shape " + Arrays.toString(t.shape()));
         }
         PrintWriter out = spec.commandLine().getOut();
-        out.println(Evaluation.toJson(SegmentationMetrics.evaluate(p.labels(), t.labels(), p.shape(), sp)));
+        out.println(Evaluation.toJson(rules.evaluate(p.labels(), t.labels(), p.shape(), sp), rules));
         out.flush();
         return 0;
     }
@@ -74,8 +82,9 @@ final class MetricsCommand implements Callable<Integer> {
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("--spacing must be X,Y,Z (three numbers), got '" + text + "'");
             }
-            if (!(s[i] > 0) || Double.isInfinite(s[i])) {
-                throw new IllegalArgumentException("--spacing values must be positive and finite, got '" + text + "'");
+            if (!(s[i] >= SegmentationMetrics.MIN_SPACING && s[i] <= SegmentationMetrics.MAX_SPACING)) {
+                throw new IllegalArgumentException("--spacing values must be in " + SegmentationMetrics.MIN_SPACING + ".."
+                        + SegmentationMetrics.MAX_SPACING + ", got '" + text + "'");
             }
         }
         return s;

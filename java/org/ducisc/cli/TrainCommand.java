@@ -3,9 +3,11 @@ package org.ducisc.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
-import org.ducisc.backend.Backends;
 import org.ducisc.data.Dataset;
+import org.ducisc.eval.MetricRules;
+import org.ducisc.runtime.Backends;
 import org.ducisc.train.DuciscConfig;
+import org.ducisc.train.RunFolder;
 import org.ducisc.train.SeedSweep;
 import org.ducisc.train.Trainer;
 import picocli.CommandLine.Command;
@@ -40,10 +42,13 @@ final class TrainCommand implements Runnable {
     @Option(names = "--out", defaultValue = "runs/train", description = "Run folder (default ${DEFAULT-VALUE}).")
     Path runDir;
 
+    @Option(names = "--overwrite", description = "Discard the run already in --out (its checkpoints, state, metrics and log) and start anew; without it such a folder is refused.")
+    boolean overwrite;
+
     @Option(names = "--resume", paramLabel = "DIR", description = "Continue the interrupted run in DIR (its run folder; --out is then ignored) with the same settings.")
     Path resume;
 
-    @Option(names = "--method", defaultValue = "ducisc", description = "ducisc, supervised or mean-teacher (default ${DEFAULT-VALUE}).")
+    @Option(names = "--method", defaultValue = "ducisc", description = "ducisc, supervised (the plain supervised loss), supervised-matched (DuCiSC without its unlabeled terms: labeled cases only, DuCiSC's loss normalisation) or mean-teacher (default ${DEFAULT-VALUE}).")
     String method;
 
     @Option(names = {"--base-filters", "--base_filters"}, defaultValue = "16", description = "V-Net base filters (default ${DEFAULT-VALUE}).")
@@ -91,6 +96,11 @@ final class TrainCommand implements Runnable {
     @Option(names = "--val-list", paramLabel = "FILE", description = "Select best.safetensors on these cases instead of the test list (as the reference does).")
     Path valList;
 
+    @Option(names = "--metric-rules", defaultValue = "reference", paramLabel = "RULES",
+            description = "Metrics of empty predictions or ground truths in validation and the test report: reference"
+                + " (an empty prediction scores 0) or monai (NaN, left out of the means) (default ${DEFAULT-VALUE}).")
+    String metricRules;
+
     @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N (default ${DEFAULT-VALUE}: CUDA when it works, else the CPU).")
     String device;
 
@@ -114,7 +124,14 @@ final class TrainCommand implements Runnable {
             Dataset dataset = Dataset.open(datasetName, rootPath);
             Trainer.Settings settings = new Trainer.Settings(Trainer.Method.parse(method), labelnum, maxIterations, seed,
                     baseFilters, patch == null ? null : Options.parseSize("--patch", patch), !noPad, cfg, resume != null ? resume : runDir,
-                    checkpointEvery, new Trainer.Validation(valStart, valEvery, valList), resume != null);
+                    checkpointEvery, new Trainer.Validation(valStart, valEvery, valList, MetricRules.parse(metricRules)), resume != null);
+            if (overwrite && resume != null) {
+                throw new IllegalArgumentException("--overwrite and --resume exclude each other: one discards the run,"
+                        + " the other continues it");
+            }
+            if (overwrite) {
+                RunFolder.discard(settings.runDir());
+            }
             if (seeds != null) {
                 SeedSweep.Outcome o = SeedSweep.run(dataset, settings, selection.device(), seeds,
                         seed -> new TrainProgress(out, "seed " + seed, maxIterations));
@@ -133,6 +150,9 @@ final class TrainCommand implements Runnable {
                 result = Trainer.run(dataset, settings, selection.device(), progress);
             }
             report(out, "", result);
+        } catch (RunFolder.ExistingRunException e) {
+            throw new IllegalArgumentException("--out " + e.dir() + " already holds a training run; continue it with"
+                    + " --resume " + e.dir() + ", choose another --out, or add --overwrite to discard it", e);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e.getMessage(), e);
         } catch (InterruptedException e) {

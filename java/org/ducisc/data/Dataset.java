@@ -7,6 +7,11 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.ducisc.io.CaseData;
+import org.ducisc.io.FileBytes;
+import org.ducisc.io.H5Volumes;
+import org.ducisc.io.Volume;
+import org.ducisc.io.VolumeFormatException;
 
 /**
  * A data set on disk in the reference layout: its folder, and its {@code train.list} and
@@ -22,6 +27,8 @@ import java.util.List;
 public final class Dataset {
     /** The byte order mark (U+FEFF) some editors put before the first line of a UTF-8 text file. */
     private static final String BOM = "\uFEFF";
+    /** A list of a million cases is far below this; a larger file is not a case list. */
+    private static final long MAX_LIST_BYTES = 64L << 20;
     private final DatasetKind kind;
     private final Path dir;
 
@@ -71,8 +78,11 @@ public final class Dataset {
         return kind.caseFile(dir, caseName);
     }
 
+    /** Reads a case; its label follows {@link BinaryLabels}' rule (0 background, any other value foreground, as 1). */
     public CaseData read(String caseName) throws IOException {
-        return H5Volumes.read(caseFile(caseName), caseName, kind.clampNegativeLabels());
+        CaseData c = H5Volumes.read(caseFile(caseName), caseName, kind.clampNegativeLabels());
+        Volume label = BinaryLabels.binarise(c.label());
+        return label == c.label() ? c : new CaseData(c.name(), c.image(), label);
     }
 
     /** The image alone, for an unlabeled case. */
@@ -83,6 +93,11 @@ public final class Dataset {
     /** Reads a list and checks that each case's file exists. */
     public List<String> readList(Path list) throws IOException {
         List<String> lines;
+        FileBytes.requireRegularFile(list);
+        if (Files.size(list) > MAX_LIST_BYTES) {
+            throw new VolumeFormatException(list, "list file of " + Files.size(list) + " bytes is larger than "
+                    + MAX_LIST_BYTES + "; a case list names one case per line");
+        }
         try {
             lines = Files.readAllLines(list, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {

@@ -22,9 +22,17 @@ import java.util.Arrays;
  * <p>Empty masks. An empty prediction scores 0 on all four metrics, whatever the truth (the reference's
  * rule). A non-empty prediction against an empty truth, where medpy raises, gives dice 0, jaccard 0 and
  * hd95 = asd = NaN: no surface distance exists, and NaN carries that into {@link MetricSummary} instead of
- * an arbitrary number.
+ * an arbitrary number. Both kinds are marked {@link CaseMetrics#undefined()}; {@link MetricRules} offers
+ * MONAI's rule for them as well.
  */
 public final class SegmentationMetrics {
+    /**
+     * The smallest and largest voxel spacing accepted (mm, or whatever unit the caller uses): squared
+     * distances across a volume of up to 2^31 voxels then stay normal doubles, neither 0 nor infinite.
+     */
+    public static final double MIN_SPACING = 1e-6;
+    public static final double MAX_SPACING = 1e6;
+
     private SegmentationMetrics() {
     }
 
@@ -35,8 +43,8 @@ public final class SegmentationMetrics {
 
     /** Dice, Jaccard, HD95 and ASD of one case; see the class comment for the empty-mask rules. */
     public static CaseMetrics evaluate(byte[] prediction, byte[] truth, int[] shape, double[] spacing) {
-        Volume.sameLength("SegmentationMetrics", prediction, truth, shape);
-        double[] sp = Volume.spacing("SegmentationMetrics", spacing);
+        MaskChecks.sameLength("SegmentationMetrics", prediction, truth, shape);
+        double[] sp = MaskChecks.spacing("SegmentationMetrics", spacing);
         long a = 0;
         long b = 0;
         long both = 0;
@@ -53,7 +61,7 @@ public final class SegmentationMetrics {
         double dice = 2.0 * both / (a + b);
         double jaccard = (double) both / (a + b - both);
         if (b == 0) {
-            return new CaseMetrics(dice, jaccard, Double.NaN, Double.NaN);
+            return new CaseMetrics(dice, jaccard, Double.NaN, Double.NaN, true);
         }
         byte[] predSurface = surface(prediction, shape);
         byte[] truthSurface = surface(truth, shape);
@@ -70,7 +78,7 @@ public final class SegmentationMetrics {
      * volume. Equals {@code mask & ~binary_erosion(mask, generate_binary_structure(3, 1))} in SciPy.
      */
     public static byte[] surface(byte[] mask, int[] shape) {
-        Volume.voxels("SegmentationMetrics.surface", mask, shape);
+        MaskChecks.voxels("SegmentationMetrics.surface", mask, shape);
         int nx = shape[0];
         int ny = shape[1];
         int nz = shape[2];
@@ -104,8 +112,8 @@ public final class SegmentationMetrics {
      * @throws IllegalArgumentException if either mask is empty (medpy raises there too)
      */
     public static double[] directedSurfaceDistances(byte[] from, byte[] to, int[] shape, double[] spacing) {
-        Volume.sameLength("SegmentationMetrics.directedSurfaceDistances", from, to, shape);
-        double[] sp = Volume.spacing("SegmentationMetrics.directedSurfaceDistances", spacing);
+        MaskChecks.sameLength("SegmentationMetrics.directedSurfaceDistances", from, to, shape);
+        double[] sp = MaskChecks.spacing("SegmentationMetrics.directedSurfaceDistances", spacing);
         if (isEmpty(from) || isEmpty(to)) {
             throw new IllegalArgumentException("SegmentationMetrics.directedSurfaceDistances: empty mask of shape "
                     + Arrays.toString(shape) + " has no surface");

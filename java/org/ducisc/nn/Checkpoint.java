@@ -1,12 +1,16 @@
 package org.ducisc.nn;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
+import org.ducisc.io.Safetensors;
 import org.ducisc.tensor.MemoryScope;
 import org.ducisc.tensor.Rng;
 import org.ducisc.tensor.Tensor;
@@ -78,14 +82,27 @@ public final class Checkpoint {
             throw new IllegalArgumentException(file.file() + ": " + first + " and " + head + " must be 5-d, got "
                     + java.util.Arrays.toString(w) + " and " + java.util.Arrays.toString(h));
         }
-        int inferredFilters = Math.toIntExact(w[0]);
+        int inferredFilters = dim(file, first, w, 0);
         int baseFilters = intMeta(file, "base_filters", inferredFilters);
         if (baseFilters != inferredFilters) {
             throw new IllegalArgumentException(file.file() + ": metadata says " + baseFilters
                     + " base filters, but " + first + " has shape " + java.util.Arrays.toString(w));
         }
-        return new VNet.Config(intMeta(file, "in_channels", Math.toIntExact(w[1])),
-                intMeta(file, "classes", Math.toIntExact(h[0])), baseFilters, true, file.contains("out_conv_2.weight"));
+        try {
+            return new VNet.Config(intMeta(file, "in_channels", dim(file, first, w, 1)),
+                    intMeta(file, "classes", dim(file, head, h, 0)), baseFilters, true, file.contains("out_conv_2.weight"));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file.file() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Axis {@code axis} of a weight's shape as an int, or an error naming the file and the weight. */
+    private static int dim(Safetensors file, String name, long[] shape, int axis) {
+        if (shape[axis] < 1 || shape[axis] > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(file.file() + ": " + name + " has shape " + java.util.Arrays.toString(shape)
+                    + ", whose axis " + axis + " is not a usable channel count");
+        }
+        return (int) shape[axis];
     }
 
     private static int intMeta(Safetensors file, String key, int fallback) {
@@ -100,7 +117,11 @@ public final class Checkpoint {
         }
     }
 
-    /** Reads the state stored under {@code prefix + name} for every name the model has. */
+    /**
+     * Reads the state stored under {@code prefix + name} for every name the model has. Float values must be
+     * finite, and a batch norm's {@code running_var} non-negative (a variance); otherwise an
+     * IllegalArgumentException names the file, the tensor, the first bad value and its index (C order).
+     */
     public static StateDict readState(Safetensors file, StateDict like, String prefix, Device device) {
         StateDict out = new StateDict();
         for (String name : file.entries().keySet()) {
@@ -108,17 +129,36 @@ public final class Checkpoint {
                 continue;
             }
             String key = name.substring(prefix.length());
-            if (file.info(name).dtype() == Safetensors.Dtype.I64) {
+            if (file.info(name).dtype() == Safetensors.ElementType.I64) {
                 long[] v = file.longs(name);
                 if (v.length != 1) {
                     throw new IllegalArgumentException(file.file() + ": " + name + " must hold one int64, has " + v.length);
                 }
                 out.putLong(key, v[0]);
             } else {
+                checkValues(file, name, key.endsWith("running_var"));
                 out.putTensor(key, file.tensor(name, device));
             }
         }
         return out;
+    }
+
+    private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** Throws if F32 entry {@code name} holds a NaN or an infinity, or with {@code variance} a negative value. */
+    public static void checkValues(Safetensors file, String name, boolean variance) {
+        if (file.info(name).dtype() != Safetensors.ElementType.F32) {
+            return;
+        }
+        MemorySegment bytes = file.bytes(name);
+        long n = bytes.byteSize() / Float.BYTES;
+        for (long i = 0; i < n; i++) {
+            float v = bytes.getAtIndex(LE_FLOAT, i);
+            if (!Float.isFinite(v) || (variance && v < 0)) {
+                throw new IllegalArgumentException(file.file() + ": tensor \"" + name + "\" holds " + v + " at index " + i
+                        + (Float.isFinite(v) ? " (a variance must not be negative)" : " (weights must be finite)"));
+            }
+        }
     }
 
     /** Builds the network a checkpoint describes and loads its weights (strictly). */
@@ -129,7 +169,8 @@ public final class Checkpoint {
                 net.loadStateDict(readState(file, net.stateDict(), "", device));
             } catch (RuntimeException e) {
                 net.close();
-                throw new IllegalArgumentException(path + ": " + e.getMessage(), e);
+                String m = String.valueOf(e.getMessage());
+                throw new IllegalArgumentException(m.startsWith(path.toString()) ? m : path + ": " + m, e);
             }
             return net;
         }

@@ -1,9 +1,9 @@
 package org.ducisc.nn;
 
-import org.ducisc.autograd.Convolution;
+import org.ducisc.autograd.ConvolutionsGrad;
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.DType;
-import org.ducisc.backend.Device;
+import org.ducisc.core.DType;
+import org.ducisc.core.Device;
 import org.ducisc.tensor.Convolutions;
 import org.ducisc.tensor.MemoryScope;
 import org.ducisc.tensor.Rng;
@@ -62,7 +62,7 @@ public final class Conv3d extends Module {
     }
 
     public Variable forward(Variable x) {
-        return transposed ? Convolution.convTranspose3d(x, weight, bias, stride, padding)
-                : Convolution.conv3d(x, weight, bias, stride, padding);
+        return transposed ? ConvolutionsGrad.convTranspose3d(x, weight, bias, stride, padding)
+                : ConvolutionsGrad.conv3d(x, weight, bias, stride, padding);
     }
 }

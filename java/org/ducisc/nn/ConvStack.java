@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.ducisc.autograd.GradMode;
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.tensor.Rng;
 import org.ducisc.tensor.Tensor;
 

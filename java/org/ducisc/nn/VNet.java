@@ -1,10 +1,10 @@
 package org.ducisc.nn;
 
 import java.util.List;
-import org.ducisc.autograd.Arithmetic;
 import org.ducisc.autograd.Dropout;
+import org.ducisc.autograd.ElementwiseGrad;
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.tensor.Rng;
 
 /**
@@ -16,14 +16,23 @@ import org.ducisc.tensor.Rng;
 public final class VNet extends Module {
     /** Spatial sizes must be multiples of this (four stride-2 levels). */
     public static final int SIZE_MULTIPLE = 16;
+    /**
+     * The most base filters a V-Net may have: 128 gives 16 x 128 = 2048 channels at the deepest level
+     * and about 600 million weights (the reference uses 16); more would overflow the sizes of its tensors.
+     */
+    public static final int MAX_BASE_FILTERS = 128;
+    /** The most input channels or classes. */
+    public static final int MAX_CHANNELS = 256;
     static final double DROPOUT_P = 0.5;
 
     /** Network options; {@link #defaults()} is the reference's DuCiSC V-Net. */
     public record Config(int inChannels, int classes, int baseFilters, boolean dropout, boolean deepSupervision) {
         public Config {
-            if (inChannels < 1 || classes < 2 || baseFilters < 1) {
-                throw new IllegalArgumentException("V-Net needs >= 1 input channel, >= 2 classes and >= 1 base filter; got "
-                        + inChannels + ", " + classes + ", " + baseFilters);
+            if (inChannels < 1 || inChannels > MAX_CHANNELS || classes < 2 || classes > MAX_CHANNELS || baseFilters < 1
+                    || baseFilters > MAX_BASE_FILTERS) {
+                throw new IllegalArgumentException("V-Net needs 1.." + MAX_CHANNELS + " input channels, 2.." + MAX_CHANNELS
+                        + " classes and 1.." + MAX_BASE_FILTERS + " base filters; got " + inChannels + ", " + classes + ", "
+                        + baseFilters);
             }
         }
 
@@ -141,10 +150,10 @@ public final class VNet extends Module {
         Variable x4 = blockFour.forward(blockThreeDw.forward(x3));
         Variable x5 = dropout(blockFive.forward(blockFourDw.forward(x4)));
 
-        Variable x5Up = Arithmetic.add(blockFiveUp.forward(x5), x4);
-        Variable x6Up = Arithmetic.add(blockSixUp.forward(blockSix.forward(x5Up)), x3);
-        Variable x7Up = Arithmetic.add(blockSevenUp.forward(blockSeven.forward(x6Up)), x2);
-        Variable x8Up = Arithmetic.add(blockEightUp.forward(blockEight.forward(x7Up)), x1);
+        Variable x5Up = ElementwiseGrad.add(blockFiveUp.forward(x5), x4);
+        Variable x6Up = ElementwiseGrad.add(blockSixUp.forward(blockSix.forward(x5Up)), x3);
+        Variable x7Up = ElementwiseGrad.add(blockSevenUp.forward(blockSeven.forward(x6Up)), x2);
+        Variable x8Up = ElementwiseGrad.add(blockEightUp.forward(blockEight.forward(x7Up)), x1);
         Variable x9 = dropout(blockNine.forward(x8Up));
         Variable out = outConv.forward(x9);
         List<Variable> features = List.of(x8Up, x7Up, x6Up, x5Up);

@@ -2,9 +2,9 @@ package org.ducisc.train;
 
 import java.util.Random;
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.data.SeedStreams;
-import org.ducisc.data.Volume;
+import org.ducisc.io.Volume;
 import org.ducisc.eval.SlidingWindow;
 import org.ducisc.nn.SegmentationLoss;
 import org.ducisc.nn.VNet;

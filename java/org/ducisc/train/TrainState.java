@@ -7,9 +7,9 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
+import org.ducisc.io.Safetensors;
 import org.ducisc.nn.Checkpoint;
-import org.ducisc.nn.Safetensors;
 import org.ducisc.nn.VNet;
 import org.ducisc.tensor.MemoryScope;
 import org.ducisc.tensor.Tensor;
@@ -82,7 +82,8 @@ final class TrainState {
             try {
                 return Long.parseLong(required(st.metadata(), "iteration", file));
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(file + ": damaged training state (" + e.getMessage() + ")", e);
+                throw new IllegalArgumentException(file + ": damaged training state (its iteration '"
+                        + st.metadata().get("iteration") + "' is not a whole number)", e);
             }
         }
     }
@@ -100,6 +101,7 @@ final class TrainState {
             List<String> names = new ArrayList<>(student.namedParameters().keySet());
             List<Tensor> momentum = sgd.momentumBuffers();
             for (int i = 0; i < names.size(); i++) {
+                Checkpoint.checkValues(st, "momentum." + names.get(i), false);
                 momentum.get(i).copyFrom(st.tensor("momentum." + names.get(i)));
             }
             Thresholds thresholds = new Thresholds(doubles(meta, "thresholds.background", file),
@@ -109,7 +111,8 @@ final class TrainState {
                     Double.parseDouble(required(meta, "best_dice", file)),
                     Long.parseLong(required(meta, "best_iteration", file)));
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(file + ": damaged training state (" + e.getMessage() + ")", e);
+            throw new IllegalArgumentException(file + ": damaged training state (a number in its metadata is not one: "
+                    + e.getMessage().replace("For input string: ", "") + ")", e);
         }
     }
 

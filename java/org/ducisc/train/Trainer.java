@@ -5,22 +5,24 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.data.Augmentation;
 import org.ducisc.data.BatchLoader;
 import org.ducisc.data.Dataset;
 import org.ducisc.data.SeedStreams;
 import org.ducisc.data.TrainBatch;
 import org.ducisc.eval.Evaluation;
+import org.ducisc.eval.MetricRules;
 import org.ducisc.eval.MetricSummary;
 import org.ducisc.eval.SlidingWindow;
+import org.ducisc.io.EventWriter;
+import org.ducisc.io.FileBytes;
 import org.ducisc.nn.Checkpoint;
 import org.ducisc.nn.SegmentationLoss;
 import org.ducisc.nn.VNet;
@@ -38,17 +40,30 @@ public final class Trainer {
     /** Consecutive non-finite supervised losses after which a run stops. */
     public static final int MAX_NON_FINITE = 10;
 
+    /**
+     * What is trained. {@code SUPERVISED_MATCHED} is DuCiSC without its unlabeled terms: the labeled cases
+     * only, with DuCiSC's normalisation of the supervised loss ({@code L_sup / sg(L_sup)}, method page step
+     * 8), so it differs from DuCiSC only by the unlabeled data and takes the same step size; the demo
+     * compares with it. {@code SUPERVISED} optimises the plain {@code L_sup} (the usual lower bound, whose
+     * gradient is larger by 1 / L_sup).
+     */
     public enum Method {
-        DUCISC, SUPERVISED, MEAN_TEACHER;
+        DUCISC, SUPERVISED, SUPERVISED_MATCHED, MEAN_TEACHER;
 
         public static Method parse(String s) {
             return switch (s.toLowerCase(Locale.ROOT).replace('_', '-')) {
                 case "ducisc" -> DUCISC;
                 case "supervised" -> SUPERVISED;
+                case "supervised-matched" -> SUPERVISED_MATCHED;
                 case "mean-teacher", "meanteacher", "mt" -> MEAN_TEACHER;
                 default -> throw new IllegalArgumentException("unknown method '" + s
-                        + "' (expected ducisc, supervised or mean-teacher)");
+                        + "' (expected ducisc, supervised, supervised-matched or mean-teacher)");
             };
+        }
+
+        /** True for the baselines trained on the labeled cases alone. */
+        public boolean labeledOnly() {
+            return this == SUPERVISED || this == SUPERVISED_MATCHED;
         }
 
         String label() {
@@ -77,11 +92,26 @@ public final class Trainer {
     /**
      * Validation as the reference does it: after iteration {@code start} and every {@code every}
      * iterations (0 = never) the student's mean Dice on {@code list} (null = the test list, as in the
-     * reference) picks best.safetensors.
+     * reference) picks best.safetensors. {@code rules} are the metric rules of validation and of the
+     * final test report.
      */
-    public record Validation(long start, long every, Path list) {
+    public record Validation(long start, long every, Path list, MetricRules rules) {
+        public Validation {
+            java.util.Objects.requireNonNull(rules, "metric rules");
+        }
+
+        /** With the reference's metric rules. */
+        public Validation(long start, long every, Path list) {
+            this(start, every, list, MetricRules.REFERENCE);
+        }
+
         public static Validation reference() {
             return new Validation(800, 200, null);
+        }
+
+        /** The same schedule with other metric rules. */
+        public Validation withRules(MetricRules other) {
+            return new Validation(start, every, list, other);
         }
 
         boolean due(long completedIterations) {
@@ -115,6 +145,7 @@ public final class Trainer {
 
     /** Checks the settings against the data set before anything is trained; throws one clear message. */
     public static void validate(Dataset dataset, Settings s) throws IOException {
+        SettingRanges.check(s);
         int train = dataset.trainCases().size();
         if (s.labelnum() < 2) {
             throw new IllegalArgumentException("--labelnum must be at least the labeled batch of 2, got " + s.labelnum());
@@ -123,9 +154,15 @@ public final class Trainer {
             throw new IllegalArgumentException("--labelnum " + s.labelnum() + " is larger than the " + train
                     + " cases of " + dataset.dir().resolve("train.list"));
         }
-        if (s.labelnum() == train && s.method() != Method.SUPERVISED) {
+        if (s.labelnum() == train && !s.method().labeledOnly()) {
             throw new IllegalArgumentException("--labelnum " + s.labelnum() + " labels every training case, leaving no"
                     + " unlabeled ones for " + s.method().label() + "; --method supervised gives the fully supervised upper bound");
+        }
+        int unlabeledBatch = loaderConfig(dataset, s).unlabeledBatch();
+        if (train - s.labelnum() < unlabeledBatch) {
+            throw new IllegalArgumentException("labelnum " + s.labelnum() + " leaves " + (train - s.labelnum())
+                    + " unlabeled case(s) in " + dataset.dir().resolve("train.list") + ", fewer than the unlabeled batch of "
+                    + unlabeledBatch);
         }
         for (int side : s.patchFor(dataset)) {
             if (side < VNet.SIZE_MULTIPLE || side % VNet.SIZE_MULTIPLE != 0) {
@@ -150,8 +187,8 @@ public final class Trainer {
         }
         List<String> validationCases = validationCases(dataset, s);
         if (validationCases.isEmpty() || dataset.testCases().isEmpty()) {
-            throw new IllegalArgumentException((validationCases.isEmpty() ? s.validation().list()
-                    : dataset.dir().resolve("test.list")) + ": no cases to evaluate on");
+            throw new IllegalArgumentException((validationCases.isEmpty() && s.validation().list() != null
+                    ? s.validation().list() : dataset.dir().resolve("test.list")) + ": no cases to evaluate on");
         }
         if (s.resume()) {
             Path state = s.runDir().resolve(TrainState.FILE);
@@ -165,10 +202,13 @@ public final class Trainer {
                         + " iterations; give --max-iterations above that to continue it");
             }
         }
+        if (!s.resume()) {
+            RunFolder.requireNoRun(s.runDir());
+        }
         try {
             Files.createDirectories(s.runDir());
         } catch (IOException e) {
-            throw new IOException(s.runDir() + ": cannot create the output folder (" + e.getClass().getSimpleName() + ")", e);
+            throw new IOException(s.runDir() + ": cannot create the output folder (" + FileBytes.reason(e) + ")", e);
         }
         if (!Files.isWritable(s.runDir())) {
             throw new IOException(s.runDir() + ": output folder is not writable");
@@ -178,7 +218,9 @@ public final class Trainer {
     /**
      * Runs the training, or with {@code s.resume()} continues the run in {@code s.runDir()} from its
      * last saved state, exactly as if it had not been interrupted. At the end the last and the best
-     * checkpoints are evaluated on the test list (test_metrics.csv). Runs on the CPU.
+     * checkpoints are evaluated on the test list (test_metrics.csv). Runs on the CPU. The run folder is
+     * owned by this run while it lasts ({@link RunFolder}); a folder that already holds a run is refused
+     * unless resuming ({@link RunFolder#discard} removes an old run explicitly).
      */
     public static Result run(Dataset dataset, Settings s, Listener listener) throws IOException, InterruptedException {
         return run(dataset, s, Device.CPU, listener);
@@ -188,12 +230,20 @@ public final class Trainer {
     public static Result run(Dataset dataset, Settings s, Device device, Listener listener)
             throws IOException, InterruptedException {
         validate(dataset, s);
+        try (RunFolder owned = RunFolder.lock(s.runDir())) {
+            return runOwned(dataset, s, device, listener);
+        }
+    }
+
+    /** The run itself, in a folder this process owns. */
+    private static Result runOwned(Dataset dataset, Settings s, Device device, Listener listener)
+            throws IOException, InterruptedException {
         Path dir = s.runDir();
         Map<String, String> config = configFields(dataset, s);
         writeConfig(dir.resolve("config.json"), config);
         DuciscConfig cfg = s.method() == Method.MEAN_TEACHER ? s.ducisc().meanTeacher() : s.ducisc();
         VNet.Config netConfig = VNet.Config.defaults().withBaseFilters(s.baseFilters());
-        boolean semi = s.method() != Method.SUPERVISED;
+        boolean semi = !s.method().labeledOnly();
         Path last = dir.resolve("last.safetensors");
         Path best = dir.resolve("best.safetensors");
         List<String> validationCases = validationCases(dataset, s);
@@ -236,7 +286,7 @@ public final class Trainer {
                          Tensor image = onDevice(batch.image(), device);
                          Tensor label = onDevice(batch.label(), device)) {
                         losses = semi ? semiStep(student, teacher, sgd, thresholds, batch, image, label, it, cfg, s.seed())
-                                : supervisedStep(student, sgd, batch, image, label);
+                                : supervisedStep(student, sgd, batch, image, label, s.method() == Method.SUPERVISED_MATCHED);
                     }
                     if (Double.isFinite(losses.supervised())) {
                         nonFinite = 0;
@@ -255,7 +305,8 @@ public final class Trainer {
                         listener.iteration(it, losses, thresholds);
                     }
                     if (s.validation().due(it + 1)) {
-                        double dice = evaluate(student, dataset, validationCases, window).mean().dice();
+                        double dice = evaluate(student, dataset, validationCases, window, s.validation().rules())
+                                .mean().dice();
                         boolean better = bestIteration < 0 || dice > bestDice;
                         if (better) {
                             bestDice = dice;
@@ -299,35 +350,39 @@ public final class Trainer {
     private static Result report(Dataset dataset, Settings s, VNet student, Path last, Path best, long bestIteration,
                                  SlidingWindow window, BufferedWriter log) throws IOException {
         List<String> test = dataset.testCases();
-        MetricSummary lastTest = evaluate(student, dataset, test, window);
+        MetricRules rules = s.validation().rules();
+        MetricSummary lastTest = evaluate(student, dataset, test, window, rules);
         MetricSummary bestTest = null;
         if (bestIteration >= 0) {
             try (VNet net = Checkpoint.load(best, student.parameters().get(0).value().device())) {
-                bestTest = evaluate(net, dataset, test, window);
+                bestTest = evaluate(net, dataset, test, window, rules);
             }
         }
         StringBuilder csv = new StringBuilder("checkpoint,iteration,cases,dice,dice_std,jaccard,jaccard_std,hd95,hd95_std,"
-                + "asd,asd_std\n");
-        csv.append(reportRow("last", s.maxIterations(), lastTest));
+                + "asd,asd_std,undefined_cases,metric_rules\n");
+        csv.append(reportRow("last", s.maxIterations(), lastTest, rules));
         line(log, "test metrics of " + last.getFileName() + ": " + describe(lastTest));
         if (bestTest != null) {
-            csv.append(reportRow("best", bestIteration, bestTest));
+            csv.append(reportRow("best", bestIteration, bestTest, rules));
             line(log, "test metrics of " + best.getFileName() + " (iteration " + bestIteration + "): " + describe(bestTest));
         } else {
             line(log, "no validation ran (it starts at iteration " + s.validation().start() + "), so there is no "
                     + best.getFileName());
         }
-        writeAtomically(s.runDir().resolve("test_metrics.csv"), csv.toString());
+        FileBytes.writeText(s.runDir().resolve("test_metrics.csv"), csv.toString());
         return new Result(last, lastTest, bestTest == null ? null : best, bestIteration, bestTest);
     }
 
-    private static String reportRow(String name, long iteration, MetricSummary m) {
-        return String.format(Locale.ROOT, "%s,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f%n", name, iteration, m.cases(),
-                m.mean().dice(), m.std().dice(), m.mean().jaccard(), m.std().jaccard(), m.mean().hd95(), m.std().hd95(),
-                m.mean().asd(), m.std().asd());
+    private static String reportRow(String name, long iteration, MetricSummary m, MetricRules rules) {
+        return String.format(Locale.ROOT, "%s,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%s%n", name, iteration,
+                m.cases(), m.mean().dice(), m.std().dice(), m.mean().jaccard(), m.std().jaccard(), m.mean().hd95(),
+                m.std().hd95(), m.mean().asd(), m.std().asd(), m.undefined(), rules.label());
     }
 
-    /** "Dice 0.8812 ± 0.0210, Jaccard ..., HD95 ..., ASD ... (n cases)". */
+    /**
+     * "Dice 0.8812 ± 0.0210, Jaccard ..., HD95 ..., ASD ... (n cases)", then the count of undefined
+     * cases when there are any ({@link Evaluation#undefinedNote}).
+     */
     public static String describe(MetricSummary m) {
         return describe(m, "cases");
     }
@@ -336,13 +391,14 @@ public final class Trainer {
     public static String describe(MetricSummary m, String over) {
         return String.format(Locale.ROOT, "Dice %.4f ± %.4f, Jaccard %.4f ± %.4f, HD95 %.2f ± %.2f, ASD %.2f ± %.2f (%d %s)",
                 m.mean().dice(), m.std().dice(), m.mean().jaccard(), m.std().jaccard(), m.mean().hd95(), m.std().hd95(),
-                m.mean().asd(), m.std().asd(), m.cases(), over);
+                m.mean().asd(), m.std().asd(), m.cases(), over) + (Evaluation.undefinedNote(m).isEmpty() ? ""
+                : " " + Evaluation.undefinedNote(m));
     }
 
-    /** The reference's evaluation (sliding window, 0.5 threshold, no post-processing) of {@code cases}. */
-    public static MetricSummary evaluate(VNet net, Dataset dataset, List<String> cases, SlidingWindow window)
-            throws IOException {
-        return Evaluation.summarize(Evaluation.run(net, dataset, cases, window, false, null));
+    /** The reference's evaluation (sliding window, 0.5 threshold, no post-processing) of {@code cases} under {@code rules}. */
+    public static MetricSummary evaluate(VNet net, Dataset dataset, List<String> cases, SlidingWindow window,
+                                         MetricRules rules) throws IOException {
+        return Evaluation.summarize(Evaluation.run(net, dataset, cases, window, false, rules, null), rules);
     }
 
     /** The sliding window for a training patch: the data set's strides, never longer than the patch side. */
@@ -371,14 +427,14 @@ public final class Trainer {
                 kept.append(row).append('\n');
             }
         }
-        writeAtomically(csvFile, kept.toString());
+        FileBytes.writeText(csvFile, kept.toString());
     }
 
     private static BatchLoader.Config loaderConfig(Dataset dataset, Settings s) {
         BatchLoader.Config ref = BatchLoader.Config.reference(dataset.kind(), s.labelnum(), s.seed());
         Augmentation aug = augmentation(dataset, s);
         // The supervised baseline reads labeled cases only.
-        int unlabeled = s.method() == Method.SUPERVISED ? 0 : ref.unlabeledBatch();
+        int unlabeled = s.method().labeledOnly() ? 0 : ref.unlabeledBatch();
         return new BatchLoader.Config(ref.labelnum(), ref.labeledBatch(), unlabeled, aug, ref.seed(), ref.prefetch());
     }
 
@@ -426,20 +482,27 @@ public final class Trainer {
         return w;
     }
 
-    private static DuciscStep.Losses supervisedStep(VNet student, Sgd sgd, TrainBatch batch, Tensor image,
-                                                    Tensor label) {
+    /**
+     * A step of a labeled-only baseline: the plain supervised loss, or with {@code matched} DuCiSC's
+     * normalised one (L_sup / sg(L_sup)).
+     */
+    static DuciscStep.Losses supervisedStep(VNet student, Sgd sgd, TrainBatch batch, Tensor image,
+                                            Tensor label, boolean matched) {
         try (MemoryScope scope = MemoryScope.open()) {
             Tensor lab = image.slice(0, batch.labeledCases().size());
             Variable sup = SegmentationLoss.supervised(student.forward(Variable.constant(lab)).outputs(), label)
                     .total();
             double v = sup.value().item();
+            double optimised = v;
             if (Double.isFinite(v)) {
+                Variable loss = matched ? DuciscStep.normalised(sup, 1.0) : sup;
+                optimised = loss.value().item();
                 sgd.zeroGrad();
-                sup.backward();
+                loss.backward();
                 sgd.step();
                 sgd.zeroGrad();
             }
-            return new DuciscStep.Losses(v, Double.NaN, Double.NaN, Double.NaN, Double.NaN, v, v);
+            return new DuciscStep.Losses(v, Double.NaN, Double.NaN, Double.NaN, Double.NaN, optimised, v);
         }
     }
 
@@ -520,6 +583,10 @@ public final class Trainer {
         m.put("val_start", Long.toString(s.validation().start()));
         m.put("val_every", Long.toString(s.validation().every()));
         m.put("val_list", s.validation().list() == null ? "null" : q(s.validation().list().toString()));
+        m.put("metric_rules", q(s.validation().rules().label()));
+        // The derivation of the random streams (SeedStreams): a run started under an earlier one cannot
+        // be continued draw for draw, so its --resume is refused.
+        m.put("seed_streams", "2");
         return m;
     }
 
@@ -540,13 +607,7 @@ public final class Trainer {
             b.append("  \"").append(e.getKey()).append("\": ").append(e.getValue())
                     .append(++i < fields.size() ? ",\n" : "\n");
         }
-        writeAtomically(file, b.append("}\n").toString());
-    }
-
-    private static void writeAtomically(Path file, String text) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, text, StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        FileBytes.writeText(file, b.append("}\n").toString());
     }
 
     private static String q(String s) {

@@ -3,7 +3,7 @@ package org.ducisc.tensor;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.junit.jupiter.api.Test;
 
 /**
