@@ -200,7 +200,14 @@ final class DemoCommand implements Runnable {
             }
             b.append('\n');
         }
-        return b.append("(mean ± standard deviation over ").append(over).append("; HD95 and ASD in voxels)\n").toString();
+        b.append("(mean ± standard deviation over ").append(over).append("; HD95 and ASD in voxels)\n");
+        for (int m = 0; m < results.size(); m++) {
+            if (results.get(m).undefined() > 0) {
+                b.append(title(methods.get(m))).append(": ").append(results.get(m).undefined())
+                        .append(" case(s) with an empty prediction or ground truth, scored by the reference's rule\n");
+            }
+        }
+        return b.toString();
     }
 
     private static List<DemoPlots.Overlay> overlays(Dataset dataset, List<Trainer.Settings> settings, int[] patch)
