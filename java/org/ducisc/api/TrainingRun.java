@@ -8,9 +8,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.ducisc.core.Device;
 import org.ducisc.data.Dataset;
 import org.ducisc.eval.CaseMetrics;
+import org.ducisc.eval.MetricRules;
 import org.ducisc.eval.MetricSummary;
 import org.ducisc.train.DuciscConfig;
 import org.ducisc.train.DuciscStep;
+import org.ducisc.train.RunFolder;
 import org.ducisc.train.Thresholds;
 import org.ducisc.train.Trainer;
 
@@ -156,7 +158,9 @@ public final class TrainingRun {
         private double learningRate = DEFAULTS.lr();
         private double emaDecay = DEFAULTS.emaDecay();
         private Trainer.Validation validation = Trainer.Validation.reference();
+        private MetricRules metricRules = MetricRules.REFERENCE;
         private boolean resume;
+        private boolean overwrite;
 
         private Builder(Path rootPath) {
             this.rootPath = rootPath;
@@ -168,7 +172,7 @@ public final class TrainingRun {
             return this;
         }
 
-        /** ducisc (default), supervised (labeled cases only) or mean-teacher. */
+        /** ducisc (default), supervised (labeled cases only, the plain loss), supervised-matched (labeled cases only, DuCiSC's loss normalisation) or mean-teacher. */
         public Builder method(String name) {
             this.method = Objects.requireNonNull(name, "method");
             return this;
@@ -236,11 +240,31 @@ public final class TrainingRun {
         }
 
         /**
+         * How validation and the final test report score cases with an empty prediction or ground truth:
+         * "reference" (the default: the authors' code, an empty prediction scores 0 on all four metrics) or
+         * "monai" (NaN, left out of the means); either way such cases are counted.
+         */
+        public Builder metricRules(String name) {
+            this.metricRules = MetricRules.parse(Objects.requireNonNull(name, "metric rules"));
+            return this;
+        }
+
+        /**
          * Continue the interrupted run in the {@link #output} folder from its saved state, exactly as if it
          * had not stopped (default false). The other options must be the run's (checked).
          */
         public Builder resume(boolean on) {
             this.resume = on;
+            return this;
+        }
+
+        /**
+         * Discard a run already in the {@link #output} folder (its checkpoints, state, metrics and log) when
+         * {@link #build()} is called (default false: such a folder is refused with an IllegalArgumentException).
+         * Not with {@link #resume}.
+         */
+        public Builder overwrite(boolean on) {
+            this.overwrite = on;
             return this;
         }
 
@@ -324,9 +348,15 @@ public final class TrainingRun {
                     protoLevels, d.fusionLow(), d.fusionHigh(), fixedThreshold == null ? d.thresholdInit() : fixedThreshold,
                     d.thresholdDecay(), d.thresholdLow(), d.thresholdHigh(), learningRate, d.momentum(), d.weightDecay(),
                     emaDecay, prototypes, fusion, fixedThreshold == null);
+            if (overwrite && resume) {
+                throw new IllegalArgumentException("overwrite and resume exclude each other");
+            }
             Dataset data = Dataset.open(dataset, rootPath);
+            if (overwrite) {
+                RunFolder.discard(output);
+            }
             Trainer.Settings settings = new Trainer.Settings(Trainer.Method.parse(method), labelnum, maxIterations, seed,
-                    baseFilters, patch, padding, cfg, output, checkpointEvery, validation, resume);
+                    baseFilters, patch, padding, cfg, output, checkpointEvery, validation.withRules(metricRules), resume);
             Trainer.validate(data, settings);
             return new TrainingRun(data, settings, dev);
         }

@@ -78,8 +78,11 @@ public final class Dataset {
         return kind.caseFile(dir, caseName);
     }
 
+    /** Reads a case; its label follows {@link BinaryLabels}' rule (0 background, any other value foreground, as 1). */
     public CaseData read(String caseName) throws IOException {
-        return H5Volumes.read(caseFile(caseName), caseName, kind.clampNegativeLabels());
+        CaseData c = H5Volumes.read(caseFile(caseName), caseName, kind.clampNegativeLabels());
+        Volume label = BinaryLabels.binarise(c.label());
+        return label == c.label() ? c : new CaseData(c.name(), c.image(), label);
     }
 
     /** The image alone, for an unlabeled case. */

@@ -82,14 +82,27 @@ public final class Checkpoint {
             throw new IllegalArgumentException(file.file() + ": " + first + " and " + head + " must be 5-d, got "
                     + java.util.Arrays.toString(w) + " and " + java.util.Arrays.toString(h));
         }
-        int inferredFilters = Math.toIntExact(w[0]);
+        int inferredFilters = dim(file, first, w, 0);
         int baseFilters = intMeta(file, "base_filters", inferredFilters);
         if (baseFilters != inferredFilters) {
             throw new IllegalArgumentException(file.file() + ": metadata says " + baseFilters
                     + " base filters, but " + first + " has shape " + java.util.Arrays.toString(w));
         }
-        return new VNet.Config(intMeta(file, "in_channels", Math.toIntExact(w[1])),
-                intMeta(file, "classes", Math.toIntExact(h[0])), baseFilters, true, file.contains("out_conv_2.weight"));
+        try {
+            return new VNet.Config(intMeta(file, "in_channels", dim(file, first, w, 1)),
+                    intMeta(file, "classes", dim(file, head, h, 0)), baseFilters, true, file.contains("out_conv_2.weight"));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file.file() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Axis {@code axis} of a weight's shape as an int, or an error naming the file and the weight. */
+    private static int dim(Safetensors file, String name, long[] shape, int axis) {
+        if (shape[axis] < 1 || shape[axis] > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(file.file() + ": " + name + " has shape " + java.util.Arrays.toString(shape)
+                    + ", whose axis " + axis + " is not a usable channel count");
+        }
+        return (int) shape[axis];
     }
 
     private static int intMeta(Safetensors file, String key, int fallback) {

@@ -32,10 +32,13 @@ class DemoCommandTest {
         String[] cells = diceRow.split("\\|");
         assertEquals(3, cells.length, diceRow);
         for (int m = 0; m < 2; m++) {
-            List<String> report = Files.readAllLines(dir.resolve(m == 0 ? "ducisc" : "supervised").resolve("test_metrics.csv"));
+            List<String> report = Files.readAllLines(dir.resolve(m == 0 ? "ducisc" : "supervised-matched")
+                    .resolve("test_metrics.csv"));
             double dice = Double.parseDouble(report.get(1).split(",")[3]);
             assertEquals(String.format(Locale.ROOT, "%.4f", dice), cells[m + 1].trim().split(" ")[0], diceRow);
         }
+        assertTrue(o.out().contains("DuCiSC vs supervised (matched)") && o.out().lines().anyMatch(l -> l.startsWith("metric ")
+                && l.contains("| supervised (matched)")), "the matched baseline is the default comparison:\n" + o.out());
         for (String row : List.of("metric ", "Jaccard ", "HD95 ", "ASD ")) {
             assertTrue(o.out().lines().anyMatch(l -> l.startsWith(row)), row + " missing:\n" + o.out());
         }
@@ -45,5 +48,17 @@ class DemoCommandTest {
         BufferedImage slices = ImageIO.read(dir.resolve("plots/test-slices.png").toFile());
         assertNotNull(slices);
         assertEquals(4 * (32 * 6 + 8), slices.getWidth(), "image, truth and two predictions; one row per test case");
+    }
+
+    @Test
+    void theTableSaysHowManyCasesWereUndefined() {
+        org.ducisc.eval.MetricSummary some = org.ducisc.eval.MetricRules.REFERENCE.summarize(List.of(
+                new org.ducisc.eval.CaseMetrics(0.5, 0.3, 2, 1), org.ducisc.eval.CaseMetrics.ZERO));
+        org.ducisc.eval.MetricSummary none = org.ducisc.eval.MetricRules.REFERENCE.summarize(List.of(
+                new org.ducisc.eval.CaseMetrics(0.5, 0.3, 2, 1)));
+        String t = DemoCommand.table(List.of(org.ducisc.train.Trainer.Method.DUCISC,
+                org.ducisc.train.Trainer.Method.SUPERVISED_MATCHED), List.of(none, some), "2 test cases");
+        assertTrue(t.endsWith("supervised (matched): 1 case(s) with an empty prediction or ground truth, scored by the"
+                + " reference's rule\n") && !t.contains("DuCiSC:"), t);
     }
 }
