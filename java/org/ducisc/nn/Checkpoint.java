@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.ducisc.backend.Device;
+import org.ducisc.io.Pth;
 import org.ducisc.tensor.MemoryScope;
 import org.ducisc.tensor.Rng;
 import org.ducisc.tensor.Tensor;
@@ -67,25 +68,36 @@ public final class Checkpoint {
         if (arch != null && !arch.equals(ARCHITECTURE)) {
             throw new IllegalArgumentException(file.file() + ": architecture '" + arch + "', expected '" + ARCHITECTURE + "'");
         }
+        java.util.function.Function<String, long[]> shapes = name -> file.contains(name) ? file.info(name).shape() : null;
+        VNet.Config inferred = inferConfig(file.file().toString(), shapes);
+        int baseFilters = intMeta(file, "base_filters", inferred.baseFilters());
+        if (baseFilters != inferred.baseFilters()) {
+            throw new IllegalArgumentException(file.file() + ": metadata says " + baseFilters
+                    + " base filters, but block_one.conv.0.weight has shape " + java.util.Arrays.toString(shapes.apply("block_one.conv.0.weight")));
+        }
+        return new VNet.Config(intMeta(file, "in_channels", inferred.inChannels()),
+                intMeta(file, "classes", inferred.classes()), baseFilters, true, inferred.deepSupervision());
+    }
+
+    /**
+     * The network configuration the weights imply: base filters and input channels from
+     * block_one.conv.0.weight (F, C, 3, 3, 3), classes from out_conv.weight (K, F, 1, 1, 1), deep
+     * supervision from the presence of out_conv_2.weight; {@code shapes} gives a key's shape or null.
+     */
+    static VNet.Config inferConfig(String source, java.util.function.Function<String, long[]> shapes) {
         String first = "block_one.conv.0.weight";
         String head = "out_conv.weight";
-        if (!file.contains(first) || !file.contains(head)) {
-            throw new IllegalArgumentException(file.file() + ": not a V-Net checkpoint (no " + first + " or " + head + ")");
+        long[] w = shapes.apply(first);
+        long[] h = shapes.apply(head);
+        if (w == null || h == null) {
+            throw new IllegalArgumentException(source + ": not a V-Net checkpoint (no " + first + " or " + head + ")");
         }
-        long[] w = file.info(first).shape();
-        long[] h = file.info(head).shape();
         if (w.length != 5 || h.length != 5) {
-            throw new IllegalArgumentException(file.file() + ": " + first + " and " + head + " must be 5-d, got "
+            throw new IllegalArgumentException(source + ": " + first + " and " + head + " must be 5-d, got "
                     + java.util.Arrays.toString(w) + " and " + java.util.Arrays.toString(h));
         }
-        int inferredFilters = Math.toIntExact(w[0]);
-        int baseFilters = intMeta(file, "base_filters", inferredFilters);
-        if (baseFilters != inferredFilters) {
-            throw new IllegalArgumentException(file.file() + ": metadata says " + baseFilters
-                    + " base filters, but " + first + " has shape " + java.util.Arrays.toString(w));
-        }
-        return new VNet.Config(intMeta(file, "in_channels", Math.toIntExact(w[1])),
-                intMeta(file, "classes", Math.toIntExact(h[0])), baseFilters, true, file.contains("out_conv_2.weight"));
+        return new VNet.Config(Math.toIntExact(w[1]), Math.toIntExact(h[0]), Math.toIntExact(w[0]), true,
+                shapes.apply("out_conv_2.weight") != null);
     }
 
     private static int intMeta(Safetensors file, String key, int fallback) {
@@ -121,8 +133,19 @@ public final class Checkpoint {
         return out;
     }
 
-    /** Builds the network a checkpoint describes and loads its weights (strictly). */
+    /**
+     * Builds the network a checkpoint describes and loads its weights (strictly: every name, kind and
+     * shape must match, or the first differences are named). The format is told by the file's first
+     * bytes, not its name: safetensors (as {@code ./ducisc train} writes) or a PyTorch {@code torch.save}
+     * zip ({@code .pth}, read by {@link Pth} without executing anything).
+     *
+     * @throws IOException for an unreadable or malformed file ({@link Pth.FormatException} for a refused .pth)
+     * @throws IllegalArgumentException when the weights do not fit a V-Net
+     */
     public static VNet load(Path path, Device device) throws IOException {
+        if (Pth.isZip(path)) {
+            return loadPth(path, device);
+        }
         try (Safetensors file = Safetensors.read(path)) {
             VNet net = new VNet(configOf(file), device, new Rng(0), new Rng(0));
             try (MemoryScope scope = MemoryScope.open()) {
@@ -132,6 +155,43 @@ public final class Checkpoint {
                 throw new IllegalArgumentException(path + ": " + e.getMessage(), e);
             }
             return net;
+        }
+    }
+
+    /** Builds the network a PyTorch state dict describes and loads it (float16/bfloat16 widened to float32). */
+    private static VNet loadPth(Path path, Device device) throws IOException {
+        Map<String, Pth.Array> arrays = Pth.readStateDict(path);
+        VNet.Config config = inferConfig(path.toString(), name -> arrays.containsKey(name) ? arrays.get(name).shape() : null);
+        VNet net = new VNet(config, device, new Rng(0), new Rng(0));
+        try (MemoryScope scope = MemoryScope.open()) {
+            StateDict state = new StateDict();
+            for (Pth.Array a : arrays.values()) {
+                if (a.isInteger()) {
+                    if (a.longs().length != 1) {
+                        throw new IllegalArgumentException(a.name() + " must hold one integer, has " + a.longs().length);
+                    }
+                    state.putLong(a.name(), a.longs()[0]);
+                } else {
+                    state.putTensor(a.name(), Tensor.of(device, a.floats(), a.shape()));
+                }
+            }
+            net.loadStateDict(state);
+        } catch (RuntimeException e) {
+            net.close();
+            throw new IllegalArgumentException(path + ": " + e.getMessage(), e);
+        }
+        return net;
+    }
+
+    /**
+     * Writes the weights of any checkpoint {@link #load} reads (a PyTorch .pth, say) as a safetensors
+     * checkpoint, atomically, with the network's metadata and {@code source} = the input's file name.
+     * The weights are checked against the network first, so a file that would not load is not converted.
+     */
+    public static VNet.Config convert(Path in, Path out) throws IOException {
+        try (VNet net = load(in, Device.CPU)) {
+            save(out, net, Map.of("source", String.valueOf(in.getFileName())));
+            return net.config();
         }
     }
 
