@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import org.ducisc.autograd.Variable;
 import org.ducisc.backend.Device;
+import org.ducisc.data.SeedStreams;
 import org.ducisc.nn.SegmentationLoss;
 import org.ducisc.nn.VNet;
 import org.ducisc.tensor.MemoryScope;
@@ -60,7 +61,7 @@ final class BenchCommand implements Runnable {
             VNet.Config config = VNet.Config.defaults().withBaseFilters(baseFilters);
             Rng rng = new Rng(1337);
             long[] inputShape = {batch, 1, size[0], size[1], size[2]};
-            try (VNet net = new VNet(config, Device.CPU, rng, rng.fork());
+            try (VNet net = new VNet(config, Device.CPU, rng, SeedStreams.of(1337, SeedStreams.DROPOUT, SeedStreams.STUDENT));
                  Tensor input = Tensor.normal(Device.CPU, rng, 0, 1, inputShape);
                  Tensor label = randomLabel(rng, batch, size)) {
                 net.checkInput(inputShape);

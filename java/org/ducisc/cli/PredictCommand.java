@@ -76,8 +76,12 @@ final class PredictCommand implements Callable<Integer> {
                 float[] voxels = image.floats();
                 if (zScore) {
                     voxels = voxels.clone();
-                    if (!Volume.zScoreInPlace(voxels)) {
-                        throw new IOException(job.image() + ": constant image, cannot be z-scored");
+                    try {
+                        if (!Volume.zScoreInPlace(voxels)) {
+                            throw new IOException(job.image() + ": constant image, cannot be z-scored");
+                        }
+                    } catch (IllegalArgumentException e) {
+                        throw new IOException(job.image() + ": cannot be z-scored: " + e.getMessage(), e);
                     }
                 }
                 Segmentation result;

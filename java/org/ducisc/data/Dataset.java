@@ -13,12 +13,15 @@ import java.util.List;
  * {@code test.list}. The first {@code labelnum} entries of the train list are the labeled cases.
  *
  * <p>List lines accepted: one case per line; blank lines and lines starting with {@code #} are
- * skipped; surrounding whitespace (and a Windows CR) is dropped. A line may also be a path, as
+ * skipped; surrounding whitespace (and a Windows CR) is dropped, and so is a UTF-8 byte order mark
+ * (U+FEFF, as Windows editors write) at the start of the file. A line may also be a path, as
  * some forks write: its last component is taken, {@code .h5} is stripped from it, and for a path
  * ending in {@code mri_norm2.h5} the parent folder's name is the case. Every listed case must have
  * its h5 file, or opening the list fails naming the list, the line and the missing file.
  */
 public final class Dataset {
+    /** The byte order mark (U+FEFF) some editors put before the first line of a UTF-8 text file. */
+    private static final String BOM = "\uFEFF";
     private final DatasetKind kind;
     private final Path dir;
 
@@ -89,14 +92,18 @@ public final class Dataset {
         }
         List<String> cases = new ArrayList<>();
         for (int n = 0; n < lines.size(); n++) {
-            String name = caseName(lines.get(n));
+            String line = lines.get(n);
+            if (n == 0 && line.startsWith(BOM)) {
+                line = line.substring(1);
+            }
+            String name = caseName(line);
             if (name == null) {
                 continue;
             }
             Path file = caseFile(name);
             if (!Files.isRegularFile(file)) {
-                throw new VolumeFormatException(list, "line " + (n + 1) + " names case '" + name
-                        + "' but " + file + " does not exist");
+                throw new VolumeFormatException(list, "line " + (n + 1) + " names case " + Names.quoted(name)
+                        + " but " + Names.quoted(file.toString()) + " does not exist");
             }
             cases.add(name);
         }

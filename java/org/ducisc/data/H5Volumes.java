@@ -4,6 +4,7 @@ import io.jhdf.HdfFile;
 import io.jhdf.WritableHdfFile;
 import io.jhdf.api.Dataset;
 import io.jhdf.api.DatasetCreationOptions;
+import io.jhdf.api.Link;
 import io.jhdf.api.Node;
 import io.jhdf.object.datatype.FixedPoint;
 import io.jhdf.object.datatype.FloatingPoint;
@@ -29,8 +30,8 @@ public final class H5Volumes {
      */
     public static CaseData read(Path file, String caseName, boolean clampNegativeLabels) throws IOException {
         return withFile(file, h5 -> {
-            Volume image = toVolume(file, "image", dataset(file, h5, "image"), false, false);
-            Volume label = toVolume(file, "label", dataset(file, h5, "label"), true, clampNegativeLabels);
+            Volume image = toVolume(file, h5, "image", dataset(file, h5, "image"), false, false);
+            Volume label = toVolume(file, h5, "label", dataset(file, h5, "label"), true, clampNegativeLabels);
             if (!Arrays.equals(image.shape(), label.shape())) {
                 throw new VolumeFormatException(file, "label shape " + Arrays.toString(label.shape())
                         + " differs from image shape " + Arrays.toString(image.shape()));
@@ -45,7 +46,7 @@ public final class H5Volumes {
 
     /** Reads only {@code image} (an unlabeled case never needs its label). */
     public static Volume readImage(Path file) throws IOException {
-        return withFile(file, h5 -> toVolume(file, "image", dataset(file, h5, "image"), false, false));
+        return withFile(file, h5 -> toVolume(file, h5, "image", dataset(file, h5, "image"), false, false));
     }
 
     /** Writes {@code image} (float32) and {@code label} (uint8) atomically. */
@@ -71,6 +72,7 @@ public final class H5Volumes {
             throw new VolumeFormatException(file, "file not found");
         }
         try (HdfFile h5 = new HdfFile(file)) {
+            H5DatasetReader.checkLength(file, h5);
             return action.apply(h5);
         } catch (VolumeFormatException e) {
             throw e;
@@ -88,13 +90,21 @@ public final class H5Volumes {
         if (node == null) {
             throw new VolumeFormatException(file, "no dataset '" + name + "' (has " + h5.getChildren().keySet() + ")");
         }
+        if (node instanceof Link link) {
+            // A soft or external link (h5py's SoftLink, ExternalLink) stands for its target, as in h5py.
+            if (link.isBrokenLink()) {
+                throw new VolumeFormatException(file, "'" + name + "' is a link to " + link.getTargetPath()
+                        + ", which does not exist");
+            }
+            node = link.getTarget();
+        }
         if (!(node instanceof Dataset ds)) {
             throw new VolumeFormatException(file, "'" + name + "' is a group, not a dataset");
         }
         return ds;
     }
 
-    private static Volume toVolume(Path file, String name, Dataset ds, boolean label, boolean clampNegative)
+    private static Volume toVolume(Path file, HdfFile h5, String name, Dataset ds, boolean label, boolean clampNegative)
             throws IOException {
         int[] dims = ds.getDimensions();
         if (dims.length != 3) {
@@ -121,7 +131,7 @@ public final class H5Volumes {
             throw new VolumeFormatException(file, "dataset '" + name + "' declares " + bytes
                     + " bytes, more than a " + fileSize + "-byte file can hold");
         }
-        Object flat = ds.getDataFlat();
+        Object flat = H5DatasetReader.readFlat(file, h5, name, ds);
         int length = java.lang.reflect.Array.getLength(flat);
         if (length != n) {
             throw new VolumeFormatException(file, "dataset '" + name + "' holds " + length + " values, shape "

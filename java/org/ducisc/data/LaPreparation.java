@@ -110,8 +110,12 @@ public final class LaPreparation {
         rng.nextInt(10);
 
         float[] z = image.floats().clone();
-        if (!Volume.zScoreInPlace(z)) {
-            throw new VolumeFormatException(imageFile, "image is constant, cannot z-score it");
+        try {
+            if (!Volume.zScoreInPlace(z)) {
+                throw new VolumeFormatException(imageFile, "image is constant, cannot z-score it");
+            }
+        } catch (IllegalArgumentException e) {
+            throw new VolumeFormatException(imageFile, "cannot z-score the image: " + e.getMessage(), e);
         }
         Volume img = image.withFloats(z).crop(start[0], stop[0], start[1], stop[1], 0, s[2]);
         Volume lab = image.withLabels(label).crop(start[0], stop[0], start[1], stop[1], 0, s[2]);

@@ -21,36 +21,49 @@ public final class Nifti {
 
     private Nifti() {}
 
-    /** Reads an image: values scaled by scl_slope and scl_inter where the slope is set. */
+    /**
+     * Reads an image: the stored values decoded by {@link Raw#forEachValue} (scl_slope and scl_inter
+     * applied where the slope is set), shape (i, j, k) as nibabel's {@code get_fdata()}.
+     *
+     * @throws VolumeFormatException naming the file and the problem, for a missing, truncated or unsupported file
+     */
     public static Volume read(Path file) throws IOException {
         Raw raw = readRaw(file);
         float[] out = new float[raw.numel()];
-        double slope = raw.slope;
-        boolean scaled = Double.isFinite(slope) && slope != 0;
-        double inter = scaled && Double.isFinite(raw.inter) ? raw.inter : 0;
-        raw.forEachVoxel((at, v) -> out[at] = (float) (scaled ? v * slope + inter : v));
-        return Volume.ofFloats(raw.shape, out, raw.spacing, raw.affine);
+        raw.forEachValue((at, v) -> out[at] = (float) v);
+        return Volume.ofFloats(raw.shape, out, raw.spacing, raw.affine).withNiftiGeometry(raw.geometry);
     }
 
-    /** Reads a label map: the stored values unscaled, which must be integers in 0..255. */
+    /**
+     * Reads a label map: the values decoded exactly as {@link #read} decodes them (so a uint8 label
+     * stored 1/2 with scl_inter -1 reads 0/1, as nibabel's {@code get_fdata()} gives), which must then
+     * be integers in 0..255.
+     *
+     * @throws VolumeFormatException naming the file and the first value that is not a label
+     */
     public static Volume readLabels(Path file) throws IOException {
         Raw raw = readRaw(file);
         byte[] out = new byte[raw.numel()];
         double[] bad = {Double.NaN};
-        raw.forEachVoxel((at, v) -> {
+        raw.forEachValue((at, v) -> {
             if (v >= 0 && v <= 255 && v == Math.rint(v)) {
                 out[at] = (byte) v;
-            } else {
+            } else if (Double.isNaN(bad[0])) {
                 bad[0] = v;
             }
         });
         if (!Double.isNaN(bad[0])) {
             throw new VolumeFormatException(file, "label value " + bad[0] + " is not an integer in 0..255");
         }
-        return Volume.ofLabels(raw.shape, out, raw.spacing, raw.affine);
+        return Volume.ofLabels(raw.shape, out, raw.spacing, raw.affine).withNiftiGeometry(raw.geometry);
     }
 
-    /** Writes a float32 image or a uint8 label volume; gzip-compressed when the name ends in .gz. */
+    /**
+     * Writes a float32 image or a uint8 label volume; gzip-compressed when the name ends in .gz. A
+     * volume read from a NIfTI file (or made from one by {@link Volume#withLabels}) keeps that file's
+     * geometry fields as they were: both the qform and the sform with their codes, pixdim and units.
+     * Otherwise the affine (or the spacing diagonal) is written as the sform with code 1.
+     */
     public static void write(Path file, Volume volume) throws IOException {
         int[] s = volume.shape();
         boolean labels = volume.isLabels();
@@ -69,21 +82,26 @@ public final class Nifti {
         }
         buf.putShort(70, (short) (labels ? 2 : 16));
         buf.putShort(72, (short) (bytesPer * 8));
-        double[] spacing = volume.spacing();
-        buf.putFloat(76, 1f);
-        for (int a = 0; a < 3; a++) {
-            buf.putFloat(80 + 4 * a, (float) spacing[a]);
+        NiftiGeometry g = volume.niftiGeometry();
+        if (g != null) {
+            writeGeometry(buf, g);
+        } else {
+            double[] spacing = volume.spacing();
+            buf.putFloat(76, 1f);
+            for (int a = 0; a < 3; a++) {
+                buf.putFloat(80 + 4 * a, (float) spacing[a]);
+            }
+            buf.put(123, (byte) 10); // mm and seconds
+            buf.putShort(254, (short) 1); // sform_code: scanner anatomical
+            double[][] aff = volume.affineOrSpacing();
+            for (int r = 0; r < 3; r++) {
+                for (int c = 0; c < 4; c++) {
+                    buf.putFloat(280 + 16 * r + 4 * c, (float) aff[r][c]);
+                }
+            }
         }
         buf.putFloat(108, VOX_OFFSET);
         buf.putFloat(112, labels ? 0f : 1f);
-        buf.put(123, (byte) 10); // mm and seconds
-        buf.putShort(254, (short) 1); // sform_code: scanner anatomical
-        double[][] aff = volume.affineOrSpacing();
-        for (int r = 0; r < 3; r++) {
-            for (int c = 0; c < 4; c++) {
-                buf.putFloat(280 + 16 * r + 4 * c, (float) aff[r][c]);
-            }
-        }
         buf.put(344, (byte) 'n').put(345, (byte) '+').put(346, (byte) '1');
         buf.position(VOX_OFFSET);
         for (int k = 0; k < s[2]; k++) {
@@ -110,6 +128,41 @@ public final class Nifti {
         });
     }
 
+    /** The header fields of {@link NiftiGeometry}, at their nifti1.h offsets. */
+    private static void writeGeometry(ByteBuffer buf, NiftiGeometry g) {
+        float[] pixdim = g.pixdim();
+        for (int d = 0; d < 4; d++) {
+            buf.putFloat(76 + 4 * d, pixdim[d]);
+        }
+        buf.put(123, g.xyztUnits());
+        buf.putShort(252, g.qformCode());
+        buf.putShort(254, g.sformCode());
+        float[] q = g.quatern();
+        for (int n = 0; n < 6; n++) {
+            buf.putFloat(256 + 4 * n, q[n]);
+        }
+        float[] srow = g.srow();
+        for (int n = 0; n < 12; n++) {
+            buf.putFloat(280 + 4 * n, srow[n]);
+        }
+    }
+
+    private static NiftiGeometry readGeometry(ByteBuffer h) {
+        float[] pixdim = new float[4];
+        for (int d = 0; d < 4; d++) {
+            pixdim[d] = h.getFloat(76 + 4 * d);
+        }
+        float[] q = new float[6];
+        for (int n = 0; n < 6; n++) {
+            q[n] = h.getFloat(256 + 4 * n);
+        }
+        float[] srow = new float[12];
+        for (int n = 0; n < 12; n++) {
+            srow[n] = h.getFloat(280 + 4 * n);
+        }
+        return new NiftiGeometry(h.getShort(252), h.getShort(254), pixdim, q, srow, h.get(123));
+    }
+
     private static OutputStream nonClosing(OutputStream out) {
         return new java.io.FilterOutputStream(out) {
             @Override
@@ -128,15 +181,24 @@ public final class Nifti {
         void accept(int at, double value);
     }
 
-    /** The header fields a read needs, and the voxel bytes in file order. */
+    /**
+     * The header fields a read needs, and the voxel bytes in file order. {@code slope} and {@code inter}
+     * are the scaling to apply: (1, 0) where the header's scl_slope is 0 or not finite, which NIfTI-1
+     * (nifti1.h) and nibabel's {@code get_slope_inter} both read as "no scaling".
+     */
     private record Raw(int[] shape, int datatype, ByteBuffer data, double slope, double inter, double[] spacing,
-            double[][] affine) {
+            double[][] affine, NiftiGeometry geometry) {
         int numel() {
             return shape[0] * shape[1] * shape[2];
         }
 
-        void forEachVoxel(VoxelSink sink) {
+        /**
+         * The one decode step of every NIfTI read: each voxel's stored value times slope plus inter,
+         * handed over with its C-order index (i fastest in the file, k fastest in the volume).
+         */
+        void forEachValue(VoxelSink sink) {
             int nx = shape[0], ny = shape[1], nz = shape[2];
+            boolean scaled = slope != 1 || inter != 0;
             int p = 0;
             for (int k = 0; k < nz; k++) {
                 for (int j = 0; j < ny; j++) {
@@ -151,7 +213,7 @@ public final class Nifti {
                             case 64 -> data.getDouble(8 * p);
                             default -> throw new IllegalStateException("datatype checked at read");
                         };
-                        sink.accept((i * ny + j) * nz + k, v);
+                        sink.accept((i * ny + j) * nz + k, scaled ? v * slope + inter : v);
                     }
                 }
             }
@@ -238,7 +300,16 @@ public final class Nifti {
                 spacing[a] = 1;
             }
         }
-        return new Raw(shape, datatype, data, h.getFloat(112), h.getFloat(116), spacing, affine(h, shape, pix));
+        double slope = h.getFloat(112);
+        double inter = h.getFloat(116);
+        if (slope == 0 || !Double.isFinite(slope)) {
+            slope = 1;
+            inter = 0;
+        } else if (!Double.isFinite(inter)) {
+            throw new VolumeFormatException(file, "scl_inter is " + inter + " while scl_slope " + slope
+                    + " is set (nibabel refuses this too)");
+        }
+        return new Raw(shape, datatype, data, slope, inter, spacing, affine(h, shape, pix), readGeometry(h));
     }
 
     private static double[][] affine(ByteBuffer h, int[] shape, double[] pix) {

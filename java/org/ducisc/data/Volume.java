@@ -16,8 +16,14 @@ public final class Volume {
     private final byte[] labels;
     private final double[] spacing;
     private final double[][] affine;
+    private final NiftiGeometry niftiGeometry;
 
     private Volume(int[] shape, float[] floats, byte[] labels, double[] spacing, double[][] affine) {
+        this(shape, floats, labels, spacing, affine, null);
+    }
+
+    private Volume(int[] shape, float[] floats, byte[] labels, double[] spacing, double[][] affine,
+                   NiftiGeometry niftiGeometry) {
         if (shape.length != 3) {
             throw new IllegalArgumentException("Volume: shape must have 3 axes, got " + Arrays.toString(shape));
         }
@@ -42,6 +48,7 @@ public final class Volume {
         this.labels = labels;
         this.spacing = spacing.clone();
         this.affine = affine == null ? null : copy(affine);
+        this.niftiGeometry = niftiGeometry;
     }
 
     /** An image volume; {@code affine} may be null where the geometry is unknown (h5 files). */
@@ -121,16 +128,32 @@ public final class Volume {
         return new double[][] {{spacing[0], 0, 0, 0}, {0, spacing[1], 0, 0}, {0, 0, spacing[2], 0}, {0, 0, 0, 1}};
     }
 
-    /** A volume of this one's geometry holding other data of the same shape. */
+    /**
+     * The NIfTI header's geometry fields (both transforms and their codes) when this volume was read
+     * from a NIfTI file, else null; {@link Nifti#write} copies them, so outputs keep the input's geometry.
+     */
+    public NiftiGeometry niftiGeometry() {
+        return niftiGeometry;
+    }
+
+    /** This volume with the NIfTI geometry fields of the file it was read from. */
+    public Volume withNiftiGeometry(NiftiGeometry geometry) {
+        return new Volume(shape, floats, labels, spacing, affine, geometry);
+    }
+
+    /** A volume of this one's geometry (spacing, affine, NIfTI geometry) holding other data of the same shape. */
     public Volume withFloats(float[] data) {
-        return new Volume(shape, data, null, spacing, affine);
+        return new Volume(shape, data, null, spacing, affine, niftiGeometry);
     }
 
     public Volume withLabels(byte[] data) {
-        return new Volume(shape, null, data, spacing, affine);
+        return new Volume(shape, null, data, spacing, affine, niftiGeometry);
     }
 
-    /** Elements [x0, x1) x [y0, y1) x [z0, z1); the affine origin moves to the first kept voxel. */
+    /**
+     * Elements [x0, x1) x [y0, y1) x [z0, z1); the affine origin moves to the first kept voxel, and the
+     * NIfTI geometry fields, which describe the uncropped grid, are dropped.
+     */
     public Volume crop(int x0, int x1, int y0, int y1, int z0, int z1) {
         if (x0 < 0 || y0 < 0 || z0 < 0 || x1 > shape[0] || y1 > shape[1] || z1 > shape[2]
                 || x0 >= x1 || y0 >= y1 || z0 >= z1) {
@@ -178,8 +201,24 @@ public final class Volume {
     /**
      * Normalises x to zero mean and unit (population) standard deviation over all its values, as
      * the reference's mri_norm2 images are; returns false, leaving x unchanged, if x is constant.
+     *
+     * @throws IllegalArgumentException leaving x unchanged, if a value is NaN or infinite (naming the
+     *     first one's flat index and how many there are): such a volume has no mean to subtract
      */
     public static boolean zScoreInPlace(float[] x) {
+        int bad = -1;
+        int count = 0;
+        for (int i = 0; i < x.length; i++) {
+            if (!Float.isFinite(x[i])) {
+                bad = bad < 0 ? i : bad;
+                count++;
+            }
+        }
+        if (bad >= 0) {
+            throw new IllegalArgumentException("value " + x[bad] + " at flat index " + bad + "; " + count
+                    + (count == 1 ? " value is" : " values are") + " not finite, so there is no mean and standard"
+                    + " deviation to normalise with");
+        }
         double sum = 0;
         for (float v : x) {
             sum += v;

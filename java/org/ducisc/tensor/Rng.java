@@ -2,8 +2,10 @@ package org.ducisc.tensor;
 
 /**
  * A seeded generator (SplitMix64) whose whole state is one long plus a cached normal deviate, so a
- * run can save it and resume the same sequence. Not thread-safe: give each consumer its own,
- * derived with {@link #fork}.
+ * run can save it and resume the same sequence. Not thread-safe: give each consumer its own.
+ * Generators seeded with x and x + k * {@link #GAMMA} replay each other shifted by k draws, so a
+ * run derives its generators from (seed, purpose, index) through {@code org.ducisc.data.SeedStreams},
+ * never from arithmetic on the seed or from {@link #fork} chains.
  */
 public final class Rng {
     private long state;
@@ -15,7 +17,19 @@ public final class Rng {
     }
 
     public long nextLong() {
-        long z = (state += 0x9E3779B97F4A7C15L);
+        return finalise(state += GAMMA);
+    }
+
+    /** SplitMix64's increment (the golden ratio in 64 bits), added to the state before each draw. */
+    public static final long GAMMA = 0x9E3779B97F4A7C15L;
+
+    /**
+     * SplitMix64's output finaliser (Steele, Lea and Flood, "Fast splittable pseudorandom number
+     * generators", OOPSLA 2014; the constants of Stafford's variant 13): a bijection of the longs
+     * whose every output bit depends on every input bit. The one mixer seeds are derived with (see
+     * {@code org.ducisc.data.SeedStreams}).
+     */
+    public static long finalise(long z) {
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
         return z ^ (z >>> 31);
@@ -54,11 +68,6 @@ public final class Rng {
         spareNormal = r * Math.sin(2 * Math.PI * u2);
         hasSpare = true;
         return r * Math.cos(2 * Math.PI * u2);
-    }
-
-    /** An independent generator derived from this one's next draw. */
-    public Rng fork() {
-        return new Rng(nextLong() ^ 0x5DEECE66DL);
     }
 
     /** The state, for checkpoints; {@link #restore} puts it back. */

@@ -16,6 +16,7 @@ import org.ducisc.backend.Device;
 import org.ducisc.data.Augmentation;
 import org.ducisc.data.BatchLoader;
 import org.ducisc.data.Dataset;
+import org.ducisc.data.SeedStreams;
 import org.ducisc.data.TrainBatch;
 import org.ducisc.eval.Evaluation;
 import org.ducisc.eval.MetricSummary;
@@ -191,7 +192,6 @@ public final class Trainer {
         Map<String, String> config = configFields(dataset, s);
         writeConfig(dir.resolve("config.json"), config);
         DuciscConfig cfg = s.method() == Method.MEAN_TEACHER ? s.ducisc().meanTeacher() : s.ducisc();
-        Rng root = new Rng(s.seed());
         VNet.Config netConfig = VNet.Config.defaults().withBaseFilters(s.baseFilters());
         boolean semi = s.method() != Method.SUPERVISED;
         Path last = dir.resolve("last.safetensors");
@@ -200,8 +200,8 @@ public final class Trainer {
         int[] patch = s.patchFor(dataset);
         SlidingWindow window = testWindow(dataset, patch);
         Path stateFile = dir.resolve(TrainState.FILE);
-        try (VNet student = new VNet(netConfig, device, root.fork(), root.fork());
-             VNet teacher = new VNet(netConfig, device, root.fork(), root.fork());
+        try (VNet student = network(netConfig, device, s.seed(), false);
+             VNet teacher = network(netConfig, device, s.seed(), true);
              Sgd sgd = new Sgd(student.parameters(), cfg.lr(), cfg.momentum(), cfg.weightDecay())) {
             VNet savedTeacher = semi ? teacher : null;
             TrainState.Progress progress = s.resume()
@@ -397,15 +397,33 @@ public final class Trainer {
         int labeled = batch.labeledCases().size();
         int total = labeled + batch.unlabeledCases().size();
         try (Tensor lab = image.slice(0, labeled); Tensor unl = image.slice(labeled, total)) {
-            // Fusion weights from a generator of their own per iteration, so a resumed run draws the same ones.
-            Rng draws = new Rng(seed * 0x9E3779B97F4A7C15L + it);
-            double[] w = new double[labeled];
-            for (int j = 0; j < labeled; j++) {
-                w[j] = cfg.fusionLow() + (cfg.fusionHigh() - cfg.fusionLow()) * draws.nextDouble();
-            }
+            double[] w = fusionWeights(seed, it, labeled, cfg);
             return DuciscStep.run(student, teacher, sgd, thresholds, new DuciscStep.Batch(lab, label, unl), w,
                     it, cfg);
         }
+    }
+
+    /**
+     * The student's or the teacher's network of a run seeded {@code seed}: parameters initialised
+     * from stream (seed, WEIGHTS, which), dropout masks from (seed, DROPOUT, which) (see {@link SeedStreams}).
+     */
+    static VNet network(VNet.Config config, Device device, long seed, boolean teacher) {
+        long which = teacher ? SeedStreams.TEACHER : SeedStreams.STUDENT;
+        return new VNet(config, device, SeedStreams.of(seed, SeedStreams.WEIGHTS, which),
+                SeedStreams.of(seed, SeedStreams.DROPOUT, which));
+    }
+
+    /**
+     * The fusion weights of iteration {@code it} (one per labeled case, uniform in the configured
+     * range), from stream (seed, FUSION, it) so that a resumed run draws the same ones.
+     */
+    static double[] fusionWeights(long seed, long it, int labeled, DuciscConfig cfg) {
+        Rng draws = SeedStreams.of(seed, SeedStreams.FUSION, it);
+        double[] w = new double[labeled];
+        for (int j = 0; j < labeled; j++) {
+            w[j] = cfg.fusionLow() + (cfg.fusionHigh() - cfg.fusionLow()) * draws.nextDouble();
+        }
+        return w;
     }
 
     private static DuciscStep.Losses supervisedStep(VNet student, Sgd sgd, TrainBatch batch, Tensor image,

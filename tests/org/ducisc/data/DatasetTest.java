@@ -67,6 +67,19 @@ class DatasetTest {
     }
 
     @Test
+    void byteOrderMarkIsDroppedAndNamesArePrintedEscaped() throws IOException {
+        Path la = root.resolve("LA");
+        copyCase(DatasetKind.LA, la, "A1");
+        Files.write(la.resolve("train.list"), "\uFEFFA1\r\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Files.write(la.resolve("test.list"), "A1\nA\u00A01\tx\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Dataset d = Dataset.open("LA", root);
+        assertEquals(List.of("A1"), d.trainCases(), "a UTF-8 BOM before the first case is not part of its name");
+        VolumeFormatException e = assertThrows(VolumeFormatException.class, d::testCases);
+        assertTrue(e.getMessage().contains("'A\\u00A01\\u0009x'"), e.getMessage());
+        assertTrue(e.getMessage().chars().allMatch(c -> c >= 0x20 && c < 0x7F), "only printable characters: " + e.getMessage());
+    }
+
+    @Test
     void lineForms() {
         assertEquals("abc", Dataset.caseName(" abc \r"));
         assertEquals("abc", Dataset.caseName("../data/LA/2018LA_Seg_TrainingSet/abc/mri_norm2.h5"));

@@ -28,8 +28,8 @@ class MemoryProfileTest {
         long peakAt10 = -1;
         long live = 0;
         long peak = 0;
-        try (VNet student = new VNet(config, Device.CPU, rng, rng.fork());
-             VNet teacher = new VNet(config, Device.CPU, rng, rng.fork());
+        try (VNet student = new VNet(config, Device.CPU, rng, new Rng(6));
+             VNet teacher = new VNet(config, Device.CPU, rng, new Rng(7));
              Sgd sgd = new Sgd(student.parameters(), 0.01, 0.9, 1e-4)) {
             for (int it = 1; it <= iterations; it++) {
                 cpu.resetPeak();

@@ -1,0 +1,137 @@
+package org.ducisc.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.ducisc.backend.Device;
+import org.ducisc.data.Nifti;
+import org.ducisc.data.Phantom;
+import org.ducisc.data.Volume;
+import org.ducisc.nn.Checkpoint;
+import org.ducisc.nn.VNet;
+import org.ducisc.tensor.Rng;
+import org.ducisc.testing.DeterministicWeights;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 15 and 14.3 at the command line: inputs from the field read right, and every bad input
+ * answered by one line naming the file or option and the problem, exit code 1, nothing left behind.
+ */
+class BadInputCommandsTest {
+    static final String[] WINDOW = {"--patch", "16,16,16", "--stride-xy", "16", "--stride-z", "16"};
+
+    @TempDir
+    static Path shared;
+
+    @TempDir
+    Path tmp;
+
+    static Path checkpoint;
+
+    @BeforeAll
+    static void network() throws IOException {
+        checkpoint = shared.resolve("net.safetensors");
+        try (VNet net = new VNet(new VNet.Config(1, 2, 2, true, true), Device.CPU, new Rng(3), new Rng(4))) {
+            DeterministicWeights.fill(net);
+            Checkpoint.save(checkpoint, net, Map.of());
+        }
+    }
+
+    record Outcome(int code, String out, String err) {
+    }
+
+    static Outcome run(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = Main.run(args);
+            return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    static Path fixture(String name) {
+        try {
+            return Path.of(BadInputCommandsTest.class.getResource("/fixtures/data/input/" + name).toURI());
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Exit code 1 and one stderr line holding every one of {@code parts}; none of {@code left} exists. */
+    static void failsInOneLine(List<String> parts, List<Path> left, String... args) throws IOException {
+        Outcome o = run(args);
+        assertEquals(1, o.code(), String.join(" ", args) + "\n" + o.out() + o.err());
+        assertEquals(1, o.err().lines().count(), o.err());
+        for (String part : parts) {
+            assertTrue(o.err().contains(part), "'" + part + "' not in: " + o.err());
+        }
+        for (String banned : new String[] {"Exception", "null:", "java.", "at org."}) {
+            assertFalse(o.err().contains(banned), "'" + banned + "' in: " + o.err());
+        }
+        for (Path p : left) {
+            assertFalse(Files.exists(p), p + " was left behind");
+        }
+    }
+
+    static List<Path> contents(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.sorted().toList();
+        }
+    }
+
+    @Test
+    void metricsDecodesNiftiLabelsAsPredictDecodesImages() {
+        Outcome o = run("metrics", "--pred", fixture("label_scaled.nii").toString(), "--gt",
+                fixture("label_truth.nii").toString());
+        assertEquals(0, o.code(), o.err());
+        assertTrue(o.out().startsWith("{\"dice\": 1.0, \"jaccard\": 1.0, \"hd95\": 0.0, \"asd\": 0.0}"), o.out());
+    }
+
+    @Test
+    void zScoreOfANonFiniteImageSaysSo() throws IOException {
+        Volume image = Phantom.generate(1, 5, new int[] {16, 16, 16}).image();
+        float[] v = image.floats().clone();
+        v[100] = Float.NaN;
+        v[200] = Float.POSITIVE_INFINITY;
+        Path in = tmp.resolve("nan.nii");
+        Nifti.write(in, image.withFloats(v));
+        Path out = tmp.resolve("out").resolve("l.nii.gz");
+        Outcome o = run(concat(WINDOW, "predict", "--checkpoint", checkpoint.toString(), "--z-score",
+                "--input", in.toString(), "--output", out.toString()));
+        assertEquals(1, o.code(), o.err());
+        assertTrue(o.err().contains("nan.nii") && o.err().contains("2 values are not finite")
+                && !o.err().contains("constant"), o.err());
+        assertFalse(Files.exists(out));
+    }
+
+    static String[] concat(String[] options, String command, String... rest) {
+        String[] all = new String[1 + options.length + rest.length];
+        all[0] = command;
+        System.arraycopy(options, 0, all, 1, options.length);
+        System.arraycopy(rest, 0, all, 1 + options.length, rest.length);
+        return all;
+    }
+}
