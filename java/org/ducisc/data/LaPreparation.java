@@ -114,8 +114,8 @@ public final class LaPreparation {
             if (!Volume.zScoreInPlace(z)) {
                 throw new VolumeFormatException(imageFile, "image is constant, cannot z-score it");
             }
-        } catch (IllegalArgumentException e) {
-            throw new VolumeFormatException(imageFile, "cannot z-score the image: " + e.getMessage(), e);
+        } catch (IllegalArgumentException notFinite) {
+            throw new VolumeFormatException(imageFile, "cannot z-score the image: " + notFinite.getMessage(), notFinite);
         }
         Volume img = image.withFloats(z).crop(start[0], stop[0], start[1], stop[1], 0, s[2]);
         Volume lab = image.withLabels(label).crop(start[0], stop[0], start[1], stop[1], 0, s[2]);
