@@ -3,6 +3,7 @@ package org.ducisc.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +37,7 @@ final class TestCommand implements Callable<Integer> {
     @Option(names = {"--dataset-name", "--dataset_name"}, defaultValue = "LA", description = "LA, Pancreas or IAN (default ${DEFAULT-VALUE}).")
     String datasetName;
 
-    @Option(names = {"--root-path", "--root_path"}, required = true, description = "Folder holding the data set folder (or the data set folder itself).")
+    @Option(names = {"--root-path", "--root_path"}, required = true, description = "Folder holding the data set folder (or the data set folder itself), or an MSD / nnU-Net v2 NIfTI folder (imagesTr/, labelsTr/, imagesTs/).")
     Path rootPath;
 
     @Option(names = "--list", description = "Case list to evaluate (default: the data set's test.list).")
@@ -55,6 +56,10 @@ final class TestCommand implements Callable<Integer> {
         Dataset dataset = Dataset.open(datasetName, rootPath);
         SlidingWindow window = inference.window(dataset.kind());
         List<String> cases = list == null ? dataset.testCases() : dataset.readList(list);
+        List<String> unscored = list == null ? new ArrayList<>(dataset.testImages()) : new ArrayList<>();
+        unscored.removeAll(cases); // a NIfTI folder's test images without labelsTs: predictions only
+        Path predictions = savePredictions != null || unscored.isEmpty() ? savePredictions
+                : inference.checkpoint.toAbsolutePath().resolveSibling("predictions");
         Path base = report != null ? report
                 : inference.checkpoint.toAbsolutePath().resolveSibling("test-metrics");
         Path json = base.resolveSibling(base.getFileName() + ".json");
@@ -62,25 +67,34 @@ final class TestCommand implements Callable<Integer> {
         try (VNet net = inference.loadNetwork()) {
             InferenceOptions.checkWritable(json);
             InferenceOptions.checkWritable(csv);
-            if (savePredictions != null) {
-                InferenceOptions.checkWritable(savePredictions.resolve("write-check"));
+            if (predictions != null) {
+                InferenceOptions.checkWritable(predictions.resolve("write-check"));
             }
             int[] p = window.patch();
             out.printf("test: %d cases of %s, patch %dx%dx%d, stride %d/%d, %s%n", cases.size(), dataset.dir(), p[0], p[1],
                     p[2], window.strideXY(), window.strideZ(), inference.largestComponent ? "largest component" : "no post-processing");
+            Evaluation.predict(net, dataset, unscored, window, inference.largestComponent, (name, prediction) -> {
+                Path file = predictions.resolve(name + "_pred.nii.gz");
+                Nifti.write(file, prediction);
+                out.println(name + ": no label, prediction written to " + file);
+                out.flush();
+            });
+            if (cases.isEmpty() && !unscored.isEmpty()) {
+                return 0;
+            }
             out.println("#,\tdice, jaccard, hd95, asd");
             out.flush();
             List<Evaluation.CaseResult> results = Evaluation.run(net, dataset, cases, window, inference.largestComponent,
                     (i, r, prediction) -> {
                         out.println(Evaluation.caseLine(i, r.metrics()));
                         out.flush();
-                        if (savePredictions != null) {
-                            Nifti.write(savePredictions.resolve(r.name() + "_pred.nii.gz"), prediction);
+                        if (predictions != null) {
+                            Nifti.write(predictions.resolve(r.name() + "_pred.nii.gz"), prediction);
                         }
                     });
             out.println(Evaluation.summaryLine(Evaluation.summarize(results)));
             Map<String, Object> settings = new LinkedHashMap<>();
-            settings.put("dataset", dataset.kind().folder());
+            settings.put("dataset", dataset.layout());
             settings.put("data", dataset.dir().toString());
             settings.put("checkpoint", inference.checkpoint.toString());
             settings.put("patch", p);
