@@ -72,6 +72,16 @@ class NiftiFolderCommandsTest {
     }
 
     @Test
+    void theApiTrainsOnANiftiFolder() throws Exception {
+        Path data = NiftiFolders.write(tmp.resolve("Task02_Api"), false, 74);
+        org.ducisc.api.TrainingResult r = org.ducisc.api.TrainingRun.builder(data).labelnum(2).maxIterations(2)
+                .baseFilters(2).patch(16, 16, 16).warmup(1).validation(2, 2, null).device("cpu")
+                .output(tmp.resolve("api-run")).build().run(null);
+        assertEquals(2, r.testCases(), "scored on labelsTs' two cases");
+        assertTrue(Files.isRegularFile(r.bestCheckpoint()), "validated on validation.list");
+    }
+
+    @Test
     void withoutAValidationSplitTrainingIsRefusedInOneLine() throws IOException {
         Path data = NiftiFolders.write(tmp.resolve("Task"), false, 73);
         Files.delete(data.resolve("validation.list"));
