@@ -121,10 +121,10 @@ public class ConvBench {
         int yc = sh.transposed ? g.inChannels() : g.outChannels();
         xShape = new long[] {BATCH, xc, xs[0], xs[1], xs[2]};
         wShape = new long[] {g.outChannels(), g.inChannels(), sh.k, sh.k, sh.k};
-        x = Tensor.normal(org.ducisc.backend.Device.CPU, rng, 0, 1, xShape);
-        w = Tensor.normal(org.ducisc.backend.Device.CPU, rng, 0, 0.1, wShape);
-        bias = Tensor.normal(org.ducisc.backend.Device.CPU, rng, 0, 0.1, yc);
-        gy = Tensor.normal(org.ducisc.backend.Device.CPU, rng, 0, 1, BATCH, yc, ys[0], ys[1], ys[2]);
+        x = Tensor.normal(org.ducisc.core.Device.CPU, rng, 0, 1, xShape);
+        w = Tensor.normal(org.ducisc.core.Device.CPU, rng, 0, 0.1, wShape);
+        bias = Tensor.normal(org.ducisc.core.Device.CPU, rng, 0, 0.1, yc);
+        gy = Tensor.normal(org.ducisc.core.Device.CPU, rng, 0, 1, BATCH, yc, ys[0], ys[1], ys[2]);
     }
 
     @TearDown(Level.Trial)

@@ -8,7 +8,7 @@ import java.util.concurrent.TimeUnit;
 import org.ducisc.api.Image;
 import org.ducisc.api.Segmentation;
 import org.ducisc.api.Segmenter;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.nn.Checkpoint;
 import org.ducisc.nn.VNet;
 import org.ducisc.tensor.Rng;

@@ -1,7 +1,7 @@
 package org.ducisc.api;
 
-import org.ducisc.backend.Backends;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
+import org.ducisc.runtime.Backends;
 
 /** The device option of the builders: "cpu", "cuda", "cuda:N" or "auto", opened and checked when built. */
 final class DeviceOption {

@@ -10,17 +10,17 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.Semaphore;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.data.DatasetKind;
-import org.ducisc.data.H5Volumes;
-import org.ducisc.data.Nifti;
-import org.ducisc.data.Volume;
 import org.ducisc.eval.CaseMetrics;
 import org.ducisc.eval.SegmentationMetrics;
 import org.ducisc.eval.SlidingWindow;
+import org.ducisc.io.H5Volumes;
+import org.ducisc.io.Nifti;
 import org.ducisc.io.Pth;
+import org.ducisc.io.Safetensors;
+import org.ducisc.io.Volume;
 import org.ducisc.nn.Checkpoint;
-import org.ducisc.nn.Safetensors;
 import org.ducisc.nn.VNet;
 
 /**

@@ -5,7 +5,7 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.data.Dataset;
 import org.ducisc.eval.CaseMetrics;
 import org.ducisc.eval.MetricSummary;

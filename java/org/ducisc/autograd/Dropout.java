@@ -36,6 +36,6 @@ public final class Dropout {
         java.util.Arrays.fill(maskShape, 1);
         maskShape[0] = n;
         maskShape[1] = c;
-        return Arithmetic.mul(x, Variable.constant(Tensor.of(x.value().device(), mask, maskShape)));
+        return ElementwiseGrad.mul(x, Variable.constant(Tensor.of(x.value().device(), mask, maskShape)));
     }
 }

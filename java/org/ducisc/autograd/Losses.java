@@ -1,6 +1,6 @@
 package org.ducisc.autograd;
 
-import org.ducisc.backend.UnaryOp;
+import org.ducisc.core.UnaryOp;
 import org.ducisc.tensor.Channels;
 import org.ducisc.tensor.Checks;
 import org.ducisc.tensor.Elementwise;
@@ -24,9 +24,9 @@ public final class Losses {
      * -log_softmax(logits)[target] per position, like {@code F.cross_entropy}.
      */
     public static Variable crossEntropy(Variable logits, Tensor target, Reduction reduction) {
-        Variable picked = pick(Softmax.logSoftmax(logits), target);
-        Variable loss = Arithmetic.neg(picked);
-        return reduction == Reduction.MEAN ? Reduce.meanAll(loss) : loss;
+        Variable picked = pick(ChannelsGrad.logSoftmax(logits), target);
+        Variable loss = ElementwiseGrad.neg(picked);
+        return reduction == Reduction.MEAN ? ReductionsGrad.meanAll(loss) : loss;
     }
 
     /**
@@ -47,14 +47,14 @@ public final class Losses {
         Checks.float32("klDivergence", logProbs.value(), target);
         Checks.sameShape("klDivergence", logProbs.value(), target);
         Variable entropyTerm = Variable.constant(Elementwise.unary(UnaryOp.XLOGX, target, 0f, 0f));
-        Variable cross = Arithmetic.mul(Variable.constant(target), logProbs);
-        return Arithmetic.sub(entropyTerm, cross);
+        Variable cross = ElementwiseGrad.mul(Variable.constant(target), logProbs);
+        return ElementwiseGrad.sub(entropyTerm, cross);
     }
 
     /** Mean of (a - b)^2 over all elements, as a one-element result; gradients reach both. */
     public static Variable mse(Variable a, Variable b) {
         Checks.sameShape("mse", a.value(), b.value());
-        Variable d = Arithmetic.sub(a, b);
-        return Reduce.meanAll(Arithmetic.mul(d, d));
+        Variable d = ElementwiseGrad.sub(a, b);
+        return ReductionsGrad.meanAll(ElementwiseGrad.mul(d, d));
     }
 }

@@ -1,6 +1,12 @@
 package org.ducisc.backend;
 
 import java.lang.foreign.MemorySegment;
+import org.ducisc.core.BinaryOp;
+import org.ducisc.core.CompareOp;
+import org.ducisc.core.DType;
+import org.ducisc.core.Device;
+import org.ducisc.core.InterpolationMode;
+import org.ducisc.core.UnaryOp;
 
 /**
  * The primitive operations one device provides. Everything above this interface is written once

@@ -6,7 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.data.SeedStreams;
 import org.ducisc.nn.SegmentationLoss;
 import org.ducisc.nn.VNet;

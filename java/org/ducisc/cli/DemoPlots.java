@@ -10,14 +10,14 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import javax.imageio.ImageIO;
-import org.ducisc.data.Volume;
+import org.ducisc.io.FileBytes;
+import org.ducisc.io.Volume;
 
 /** The demo's PNG figures, drawn with java.awt (headless). */
 final class DemoPlots {
@@ -231,14 +231,10 @@ final class DemoPlots {
     }
 
     private static void write(Path png, BufferedImage img) throws IOException {
-        Path tmp = png.resolveSibling(png.getFileName() + ".tmp");
-        try {
+        FileBytes.writeAtomicallyTo(png, tmp -> {
             if (!ImageIO.write(img, "png", tmp.toFile())) {
                 throw new IOException("no PNG writer in this JDK");
             }
-            Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 }

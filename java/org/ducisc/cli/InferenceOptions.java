@@ -5,12 +5,12 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.ducisc.api.Segmenter;
-import org.ducisc.backend.Backends;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.data.DatasetKind;
 import org.ducisc.eval.SlidingWindow;
 import org.ducisc.nn.Checkpoint;
 import org.ducisc.nn.VNet;
+import org.ducisc.runtime.Backends;
 import picocli.CommandLine.Option;
 
 /** The sliding-window and device options that {@code test} and {@code predict} share. */

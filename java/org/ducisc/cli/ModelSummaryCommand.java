@@ -3,7 +3,7 @@ package org.ducisc.cli;
 import java.io.PrintWriter;
 import java.util.Map;
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.nn.Module;
 import org.ducisc.nn.VNet;
 import org.ducisc.tensor.Rng;

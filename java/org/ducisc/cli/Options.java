@@ -1,8 +1,8 @@
 package org.ducisc.cli;
 
 import java.util.Locale;
-import org.ducisc.backend.Backends;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
+import org.ducisc.runtime.Backends;
 
 /** Parsing of option values shared by the commands. */
 final class Options {

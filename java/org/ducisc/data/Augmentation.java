@@ -1,6 +1,8 @@
 package org.ducisc.data;
 
 import java.util.Arrays;
+import org.ducisc.io.CaseData;
+import org.ducisc.io.Volume;
 import org.ducisc.tensor.Rng;
 
 /**

@@ -8,6 +8,8 @@ import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.ducisc.io.CaseData;
+import org.ducisc.io.Volume;
 import org.ducisc.tensor.Rng;
 import org.ducisc.tensor.Tensor;
 

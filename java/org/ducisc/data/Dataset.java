@@ -7,6 +7,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.ducisc.io.CaseData;
+import org.ducisc.io.H5Volumes;
+import org.ducisc.io.Volume;
+import org.ducisc.io.VolumeFormatException;
 
 /**
  * A data set on disk in the reference layout: its folder, and its {@code train.list} and

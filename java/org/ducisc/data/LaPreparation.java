@@ -8,6 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
+import org.ducisc.io.FileBytes;
+import org.ducisc.io.H5Volumes;
+import org.ducisc.io.Nrrd;
+import org.ducisc.io.Volume;
+import org.ducisc.io.VolumeFormatException;
 import org.ducisc.tensor.Rng;
 
 /**

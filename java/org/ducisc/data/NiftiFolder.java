@@ -13,6 +13,10 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.ducisc.io.CaseData;
+import org.ducisc.io.Nifti;
+import org.ducisc.io.Volume;
+import org.ducisc.io.VolumeFormatException;
 
 /**
  * A data set stored as NIfTI files in the Medical Segmentation Decathlon layout, as MONAI and

@@ -8,6 +8,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
 import javax.imageio.ImageIO;
+import org.ducisc.io.CaseData;
+import org.ducisc.io.FileBytes;
+import org.ducisc.io.H5Volumes;
+import org.ducisc.io.Volume;
 import org.ducisc.tensor.Rng;
 
 /**

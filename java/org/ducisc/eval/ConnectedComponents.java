@@ -13,7 +13,7 @@ public final class ConnectedComponents {
      * @return a fresh mask of 0/1 bytes; all zeros if {@code mask} has no foreground
      */
     public static byte[] largest(byte[] mask, int[] shape) {
-        int n = Volume.voxels("ConnectedComponents.largest", mask, shape);
+        int n = MaskChecks.voxels("ConnectedComponents.largest", mask, shape);
         int nx = shape[0];
         int ny = shape[1];
         int nz = shape[2];

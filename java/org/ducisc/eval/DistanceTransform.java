@@ -40,8 +40,8 @@ public final class DistanceTransform {
      * {@code zeroIsFeature}, else its non-zero voxels (which spares the caller an inverted copy).
      */
     static double[] squared(byte[] mask, boolean zeroIsFeature, int[] shape, double[] spacing) {
-        int n = Volume.voxels("DistanceTransform", mask, shape);
-        double[] sp = Volume.spacing("DistanceTransform", spacing);
+        int n = MaskChecks.voxels("DistanceTransform", mask, shape);
+        double[] sp = MaskChecks.spacing("DistanceTransform", spacing);
         int nx = shape[0];
         int ny = shape[1];
         int nz = shape[2];

@@ -5,9 +5,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.ducisc.data.CaseData;
 import org.ducisc.data.Dataset;
-import org.ducisc.data.Volume;
+import org.ducisc.io.CaseData;
+import org.ducisc.io.Volume;
 import org.ducisc.nn.VNet;
 
 /**

@@ -35,8 +35,8 @@ public final class SegmentationMetrics {
 
     /** Dice, Jaccard, HD95 and ASD of one case; see the class comment for the empty-mask rules. */
     public static CaseMetrics evaluate(byte[] prediction, byte[] truth, int[] shape, double[] spacing) {
-        Volume.sameLength("SegmentationMetrics", prediction, truth, shape);
-        double[] sp = Volume.spacing("SegmentationMetrics", spacing);
+        MaskChecks.sameLength("SegmentationMetrics", prediction, truth, shape);
+        double[] sp = MaskChecks.spacing("SegmentationMetrics", spacing);
         long a = 0;
         long b = 0;
         long both = 0;
@@ -70,7 +70,7 @@ public final class SegmentationMetrics {
      * volume. Equals {@code mask & ~binary_erosion(mask, generate_binary_structure(3, 1))} in SciPy.
      */
     public static byte[] surface(byte[] mask, int[] shape) {
-        Volume.voxels("SegmentationMetrics.surface", mask, shape);
+        MaskChecks.voxels("SegmentationMetrics.surface", mask, shape);
         int nx = shape[0];
         int ny = shape[1];
         int nz = shape[2];
@@ -104,8 +104,8 @@ public final class SegmentationMetrics {
      * @throws IllegalArgumentException if either mask is empty (medpy raises there too)
      */
     public static double[] directedSurfaceDistances(byte[] from, byte[] to, int[] shape, double[] spacing) {
-        Volume.sameLength("SegmentationMetrics.directedSurfaceDistances", from, to, shape);
-        double[] sp = Volume.spacing("SegmentationMetrics.directedSurfaceDistances", spacing);
+        MaskChecks.sameLength("SegmentationMetrics.directedSurfaceDistances", from, to, shape);
+        double[] sp = MaskChecks.spacing("SegmentationMetrics.directedSurfaceDistances", spacing);
         if (isEmpty(from) || isEmpty(to)) {
             throw new IllegalArgumentException("SegmentationMetrics.directedSurfaceDistances: empty mask of shape "
                     + Arrays.toString(shape) + " has no surface");

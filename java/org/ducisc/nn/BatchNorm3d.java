@@ -1,9 +1,9 @@
 package org.ducisc.nn;
 
-import org.ducisc.autograd.Normalization;
+import org.ducisc.autograd.NormalizationGrad;
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.DType;
-import org.ducisc.backend.Device;
+import org.ducisc.core.DType;
+import org.ducisc.core.Device;
 import org.ducisc.tensor.MemoryScope;
 import org.ducisc.tensor.Tensor;
 
@@ -32,6 +32,6 @@ public final class BatchNorm3d extends Module {
         if (isTraining()) {
             batchesTracked.increment();
         }
-        return Normalization.batchNorm3d(x, weight, bias, runningMean, runningVar, isTraining(), MOMENTUM, EPS, relu);
+        return NormalizationGrad.batchNorm3d(x, weight, bias, runningMean, runningVar, isTraining(), MOMENTUM, EPS, relu);
     }
 }

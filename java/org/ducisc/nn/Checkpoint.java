@@ -6,8 +6,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.io.Pth;
+import org.ducisc.io.Safetensors;
 import org.ducisc.tensor.MemoryScope;
 import org.ducisc.tensor.Rng;
 import org.ducisc.tensor.Tensor;
@@ -120,7 +121,7 @@ public final class Checkpoint {
                 continue;
             }
             String key = name.substring(prefix.length());
-            if (file.info(name).dtype() == Safetensors.Dtype.I64) {
+            if (file.info(name).dtype() == Safetensors.ElementType.I64) {
                 long[] v = file.longs(name);
                 if (v.length != 1) {
                     throw new IllegalArgumentException(file.file() + ": " + name + " must hold one int64, has " + v.length);

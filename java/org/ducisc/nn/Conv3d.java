@@ -1,8 +1,8 @@
 package org.ducisc.nn;
 
-import org.ducisc.autograd.Convolution;
+import org.ducisc.autograd.ConvolutionsGrad;
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.tensor.MemoryScope;
 import org.ducisc.tensor.Rng;
 import org.ducisc.tensor.Tensor;
@@ -32,7 +32,7 @@ public final class Conv3d extends Module {
     }
 
     public Variable forward(Variable x) {
-        return transposed ? Convolution.convTranspose3d(x, weight, bias, stride, padding)
-                : Convolution.conv3d(x, weight, bias, stride, padding);
+        return transposed ? ConvolutionsGrad.convTranspose3d(x, weight, bias, stride, padding)
+                : ConvolutionsGrad.conv3d(x, weight, bias, stride, padding);
     }
 }

@@ -3,7 +3,7 @@ package org.ducisc.nn;
 import java.util.ArrayList;
 import java.util.List;
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.tensor.Rng;
 
 /**

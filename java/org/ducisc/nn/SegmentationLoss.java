@@ -1,14 +1,14 @@
 package org.ducisc.nn;
 
 import java.util.List;
-import org.ducisc.autograd.Arithmetic;
+import org.ducisc.autograd.ChannelsGrad;
+import org.ducisc.autograd.ElementwiseGrad;
+import org.ducisc.autograd.LayoutGrad;
 import org.ducisc.autograd.Losses;
-import org.ducisc.autograd.Reduce;
-import org.ducisc.autograd.Shape;
-import org.ducisc.autograd.Softmax;
+import org.ducisc.autograd.ReductionsGrad;
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.DType;
-import org.ducisc.backend.InterpolationMode;
+import org.ducisc.core.DType;
+import org.ducisc.core.InterpolationMode;
 import org.ducisc.tensor.Elementwise;
 import org.ducisc.tensor.Resampling;
 import org.ducisc.tensor.Tensor;
@@ -38,28 +38,28 @@ public final class SegmentationLoss {
             Tensor target = labelAt(label, out.shape());
             Variable levelCe = Losses.crossEntropy(out, target, Losses.Reduction.MEAN);
             Variable levelDice = dice(foreground(out), Elementwise.cast(target, DType.FLOAT32));
-            ce = ce == null ? levelCe : Arithmetic.add(ce, levelCe);
-            dice = dice == null ? levelDice : Arithmetic.add(dice, levelDice);
+            ce = ce == null ? levelCe : ElementwiseGrad.add(ce, levelCe);
+            dice = dice == null ? levelDice : ElementwiseGrad.add(dice, levelDice);
         }
         float inv = 1f / outputs.size();
-        ce = Arithmetic.scale(ce, inv);
-        dice = Arithmetic.scale(dice, inv);
-        return new Terms(ce, dice, Arithmetic.scale(Arithmetic.add(ce, dice), 0.5f));
+        ce = ElementwiseGrad.scale(ce, inv);
+        dice = ElementwiseGrad.scale(dice, inv);
+        return new Terms(ce, dice, ElementwiseGrad.scale(ElementwiseGrad.add(ce, dice), 0.5f));
     }
 
-    /** Softmax probability of class 1, shape (N, 1, W, H, D). */
+    /** ChannelsGrad probability of class 1, shape (N, 1, W, H, D). */
     public static Variable foreground(Variable logits) {
-        return Shape.narrow(Softmax.softmax(logits), 1, 1, 1);
+        return LayoutGrad.narrow(ChannelsGrad.softmax(logits), 1, 1, 1);
     }
 
     /** 1 - (2*sum(p*t) + s) / (sum(p) + sum(t) + s) with t a float target broadcastable to p. */
     public static Variable dice(Variable probability, Tensor target) {
         Variable t = Variable.constant(target.reshape(probability.shape()));
-        Variable intersection = Reduce.sumAll(Arithmetic.mul(probability, t));
-        Variable denominator = Arithmetic.add(Reduce.sumAll(probability), Reduce.sumAll(t));
-        Variable ratio = Arithmetic.div(Arithmetic.affine(intersection, 2f, (float) DICE_SMOOTH),
-                Arithmetic.affine(denominator, 1f, (float) DICE_SMOOTH));
-        return Arithmetic.affine(ratio, -1f, 1f);
+        Variable intersection = ReductionsGrad.sumAll(ElementwiseGrad.mul(probability, t));
+        Variable denominator = ElementwiseGrad.add(ReductionsGrad.sumAll(probability), ReductionsGrad.sumAll(t));
+        Variable ratio = ElementwiseGrad.div(ElementwiseGrad.affine(intersection, 2f, (float) DICE_SMOOTH),
+                ElementwiseGrad.affine(denominator, 1f, (float) DICE_SMOOTH));
+        return ElementwiseGrad.affine(ratio, -1f, 1f);
     }
 
     /** The label (N, W, H, D) resized with nearest-neighbour to the spatial size of {@code logitsShape}. */

@@ -1,10 +1,10 @@
 package org.ducisc.nn;
 
 import java.util.List;
-import org.ducisc.autograd.Arithmetic;
 import org.ducisc.autograd.Dropout;
+import org.ducisc.autograd.ElementwiseGrad;
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.tensor.Rng;
 
 /**
@@ -141,10 +141,10 @@ public final class VNet extends Module {
         Variable x4 = blockFour.forward(blockThreeDw.forward(x3));
         Variable x5 = dropout(blockFive.forward(blockFourDw.forward(x4)));
 
-        Variable x5Up = Arithmetic.add(blockFiveUp.forward(x5), x4);
-        Variable x6Up = Arithmetic.add(blockSixUp.forward(blockSix.forward(x5Up)), x3);
-        Variable x7Up = Arithmetic.add(blockSevenUp.forward(blockSeven.forward(x6Up)), x2);
-        Variable x8Up = Arithmetic.add(blockEightUp.forward(blockEight.forward(x7Up)), x1);
+        Variable x5Up = ElementwiseGrad.add(blockFiveUp.forward(x5), x4);
+        Variable x6Up = ElementwiseGrad.add(blockSixUp.forward(blockSix.forward(x5Up)), x3);
+        Variable x7Up = ElementwiseGrad.add(blockSevenUp.forward(blockSeven.forward(x6Up)), x2);
+        Variable x8Up = ElementwiseGrad.add(blockEightUp.forward(blockEight.forward(x7Up)), x1);
         Variable x9 = dropout(blockNine.forward(x8Up));
         Variable out = outConv.forward(x9);
         List<Variable> features = List.of(x8Up, x7Up, x6Up, x5Up);

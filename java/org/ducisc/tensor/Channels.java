@@ -1,6 +1,6 @@
 package org.ducisc.tensor;
 
-import org.ducisc.backend.DType;
+import org.ducisc.core.DType;
 
 /**
  * Ops over the channel dim (dim 1) of (N, C, ...) float tensors, without gradients: softmax and

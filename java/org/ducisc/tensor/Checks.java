@@ -1,7 +1,7 @@
 package org.ducisc.tensor;
 
 import java.util.Arrays;
-import org.ducisc.backend.DType;
+import org.ducisc.core.DType;
 
 /** Argument checks shared by the ops; each message names the op and the offending shapes. */
 public final class Checks {

@@ -2,7 +2,7 @@ package org.ducisc.tensor;
 
 import java.util.Arrays;
 import org.ducisc.backend.ConvGeometry;
-import org.ducisc.backend.DType;
+import org.ducisc.core.DType;
 
 /**
  * 3D convolutions over NCDHW float tensors (no gradients), and the pieces their gradients are made

@@ -1,9 +1,9 @@
 package org.ducisc.tensor;
 
-import org.ducisc.backend.BinaryOp;
-import org.ducisc.backend.CompareOp;
-import org.ducisc.backend.DType;
-import org.ducisc.backend.UnaryOp;
+import org.ducisc.core.BinaryOp;
+import org.ducisc.core.CompareOp;
+import org.ducisc.core.DType;
+import org.ducisc.core.UnaryOp;
 
 /** Elementwise tensor ops (no gradients): maps, broadcast arithmetic, comparisons, casts. */
 public final class Elementwise {

@@ -1,6 +1,6 @@
 package org.ducisc.tensor;
 
-import org.ducisc.backend.DType;
+import org.ducisc.core.DType;
 
 /**
  * The pieces of batch normalisation over the channel dim of (N, C, ...) float tensors, without

@@ -1,7 +1,7 @@
 package org.ducisc.tensor;
 
 import java.util.ArrayList;
-import org.ducisc.backend.DType;
+import org.ducisc.core.DType;
 
 /** Sums and means over dims (no gradients). Accumulation is in double and deterministic. */
 public final class Reductions {

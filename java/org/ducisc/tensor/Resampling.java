@@ -1,8 +1,8 @@
 package org.ducisc.tensor;
 
 import java.util.Arrays;
-import org.ducisc.backend.DType;
-import org.ducisc.backend.InterpolationMode;
+import org.ducisc.core.DType;
+import org.ducisc.core.InterpolationMode;
 
 /**
  * Resizing of 5-d (N, C, D, H, W) tensors to a new spatial size, as PyTorch's F.interpolate with

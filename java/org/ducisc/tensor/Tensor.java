@@ -6,10 +6,10 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import org.ducisc.backend.Backend;
-import org.ducisc.backend.Backends;
 import org.ducisc.backend.Buffer;
-import org.ducisc.backend.DType;
-import org.ducisc.backend.Device;
+import org.ducisc.core.DType;
+import org.ducisc.core.Device;
+import org.ducisc.runtime.Backends;
 
 /**
  * A contiguous n-dimensional array (NCDHW for volumes) in the memory of one device. Views (a

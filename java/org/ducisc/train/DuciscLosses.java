@@ -2,11 +2,11 @@ package org.ducisc.train;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.ducisc.autograd.Arithmetic;
+import org.ducisc.autograd.ChannelsGrad;
+import org.ducisc.autograd.ElementwiseGrad;
+import org.ducisc.autograd.LayoutGrad;
 import org.ducisc.autograd.Losses;
-import org.ducisc.autograd.Reduce;
-import org.ducisc.autograd.Shape;
-import org.ducisc.autograd.Softmax;
+import org.ducisc.autograd.ReductionsGrad;
 import org.ducisc.autograd.Variable;
 import org.ducisc.nn.SegmentationLoss;
 import org.ducisc.tensor.Elementwise;
@@ -19,7 +19,7 @@ final class DuciscLosses {
 
     /** Cross-entropy against uint8 pseudo labels, averaged over the voxels where {@code mask} (N, spatial) is 1. */
     static Variable maskedCrossEntropy(Variable logits, Tensor pseudo, Tensor mask) {
-        return Reduce.maskedMean(Losses.crossEntropy(logits, pseudo, Losses.Reduction.NONE), mask);
+        return ReductionsGrad.maskedMean(Losses.crossEntropy(logits, pseudo, Losses.Reduction.NONE), mask);
     }
 
     /** 1 - (2*sum(p*t*m) + s) / (sum(p*m) + sum(t*m) + s) for the foreground probability p (N, 1, ...). */
@@ -27,12 +27,12 @@ final class DuciscLosses {
         long[] shape = foreground.shape();
         Variable m = Variable.constant(mask.reshape(shape));
         Variable t = Variable.constant(target.reshape(shape));
-        Variable pm = Arithmetic.mul(foreground, m);
-        Variable tm = Arithmetic.mul(t, m);
-        Variable intersection = Reduce.sumAll(Arithmetic.mul(pm, t));
-        Variable denominator = Arithmetic.add(Reduce.sumAll(pm), Reduce.sumAll(tm));
+        Variable pm = ElementwiseGrad.mul(foreground, m);
+        Variable tm = ElementwiseGrad.mul(t, m);
+        Variable intersection = ReductionsGrad.sumAll(ElementwiseGrad.mul(pm, t));
+        Variable denominator = ElementwiseGrad.add(ReductionsGrad.sumAll(pm), ReductionsGrad.sumAll(tm));
         float s = (float) SegmentationLoss.DICE_SMOOTH;
-        return Arithmetic.affine(Arithmetic.div(Arithmetic.affine(intersection, 2f, s), Arithmetic.affine(denominator, 1f, s)),
+        return ElementwiseGrad.affine(ElementwiseGrad.div(ElementwiseGrad.affine(intersection, 2f, s), ElementwiseGrad.affine(denominator, 1f, s)),
                 -1f, 1f);
     }
 
@@ -43,9 +43,9 @@ final class DuciscLosses {
         for (int i = 0; i < logits.size(); i++) {
             Variable c = maskedCrossEntropy(logits.get(i), pseudo.get(i), certain.get(i));
             Variable d = maskedDice(SegmentationLoss.foreground(logits.get(i)),
-                    Elementwise.cast(pseudo.get(i), org.ducisc.backend.DType.FLOAT32), certain.get(i));
-            ce = ce == null ? c : Arithmetic.add(ce, c);
-            dice = dice == null ? d : Arithmetic.add(dice, d);
+                    Elementwise.cast(pseudo.get(i), org.ducisc.core.DType.FLOAT32), certain.get(i));
+            ce = ce == null ? c : ElementwiseGrad.add(ce, c);
+            dice = dice == null ? d : ElementwiseGrad.add(dice, d);
         }
         return averagedHalves(ce, dice, logits.size());
     }
@@ -62,18 +62,18 @@ final class DuciscLosses {
             Tensor s = soft.get(i);
             Tensor target = org.ducisc.tensor.Layout.cat(1, Elementwise.affine(s, -1f, 1f), s);
             long[] maskShape = s.shape();
-            Variable k = Reduce.maskedMean(Losses.klDivergence(Softmax.logSoftmax(logits.get(i)), target),
+            Variable k = ReductionsGrad.maskedMean(Losses.klDivergence(ChannelsGrad.logSoftmax(logits.get(i)), target),
                     certain.get(i).reshape(maskShape));
             Variable d = maskedDice(SegmentationLoss.foreground(logits.get(i)), s, certain.get(i));
-            kl = kl == null ? k : Arithmetic.add(kl, k);
-            dice = dice == null ? d : Arithmetic.add(dice, d);
+            kl = kl == null ? k : ElementwiseGrad.add(kl, k);
+            dice = dice == null ? d : ElementwiseGrad.add(dice, d);
         }
         return averagedHalves(kl, dice, logits.size());
     }
 
     private static Variable averagedHalves(Variable a, Variable b, int levels) {
         float inv = 1f / levels;
-        return Arithmetic.scale(Arithmetic.add(Arithmetic.scale(a, inv), Arithmetic.scale(b, inv)), 0.5f);
+        return ElementwiseGrad.scale(ElementwiseGrad.add(ElementwiseGrad.scale(a, inv), ElementwiseGrad.scale(b, inv)), 0.5f);
     }
 
     /**
@@ -83,14 +83,14 @@ final class DuciscLosses {
      */
     static Variable prototypes(Variable feature, Tensor foregroundWeight) {
         Tensor bgWeight = Elementwise.affine(foregroundWeight, -1f, 1f);
-        return Shape.stack(weightedMean(feature, bgWeight), weightedMean(feature, foregroundWeight));
+        return LayoutGrad.stack(weightedMean(feature, bgWeight), weightedMean(feature, foregroundWeight));
     }
 
     private static Variable weightedMean(Variable f, Tensor w) {
         Variable wv = Variable.constant(w);
-        Variable num = Reduce.sum(Arithmetic.mul(f, wv), false, 2, 3, 4);
-        Variable den = Reduce.sum(wv, false, 2, 3, 4);
-        return Reduce.mean(Arithmetic.div(num, den), false, 0);
+        Variable num = ReductionsGrad.sum(ElementwiseGrad.mul(f, wv), false, 2, 3, 4);
+        Variable den = ReductionsGrad.sum(wv, false, 2, 3, 4);
+        return ReductionsGrad.mean(ElementwiseGrad.div(num, den), false, 0);
     }
 
     /**
@@ -111,8 +111,8 @@ final class DuciscLosses {
         }
         Variable sum = kept.get(0);
         for (int i = 1; i < kept.size(); i++) {
-            sum = Arithmetic.add(sum, kept.get(i));
+            sum = ElementwiseGrad.add(sum, kept.get(i));
         }
-        return Arithmetic.scale(sum, 1f / kept.size());
+        return ElementwiseGrad.scale(sum, 1f / kept.size());
     }
 }

@@ -2,11 +2,11 @@ package org.ducisc.train;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.ducisc.autograd.Arithmetic;
+import org.ducisc.autograd.ElementwiseGrad;
 import org.ducisc.autograd.GradMode;
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.DType;
-import org.ducisc.backend.InterpolationMode;
+import org.ducisc.core.DType;
+import org.ducisc.core.InterpolationMode;
 import org.ducisc.nn.SegmentationLoss;
 import org.ducisc.nn.VNet;
 import org.ducisc.tensor.Channels;
@@ -112,7 +112,7 @@ public final class DuciscStep {
                 boolean prototypeTerm = k >= 2;
                 values[k] = v;
                 if (semi && Double.isFinite(v) && !(prototypeTerm && v == 0)) {
-                    optimised = Arithmetic.add(optimised, normalised(terms[k], weights[k]));
+                    optimised = ElementwiseGrad.add(optimised, normalised(terms[k], weights[k]));
                     logged += weights[k] * v;
                 }
             }
@@ -138,7 +138,7 @@ public final class DuciscStep {
     /** weight * term / sg(term). */
     private static Variable normalised(Variable term, double weight) {
         Tensor detached = Elementwise.scale(term.value(), (float) (1.0 / weight));
-        return Arithmetic.div(term, Variable.constant(detached));
+        return ElementwiseGrad.div(term, Variable.constant(detached));
     }
 
     /** The labels (N, W, H, D) resized (nearest) to a feature's spatial size, as float (N, 1, w, h, d). */

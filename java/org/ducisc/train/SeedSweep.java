@@ -1,18 +1,16 @@
 package org.ducisc.train;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.LongFunction;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.data.Dataset;
 import org.ducisc.eval.CaseMetrics;
 import org.ducisc.eval.MetricSummary;
+import org.ducisc.io.FileBytes;
 
 /**
  * One run per seed, each in its own sub-folder {@code seed_N} of the run folder, then the mean and
@@ -71,9 +69,7 @@ public final class SeedSweep {
             csv.append(row("mean", "best", bestSummary.mean())).append(row("std", "best", bestSummary.std()));
         }
         Path file = base.runDir().resolve("seeds.csv");
-        Path tmp = file.resolveSibling("seeds.csv.tmp");
-        Files.writeString(tmp, csv, StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        FileBytes.writeText(file, csv.toString());
         return new Outcome(List.copyOf(seeds), runs, lastSummary, bestSummary);
     }
 

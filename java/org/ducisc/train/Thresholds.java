@@ -2,8 +2,8 @@ package org.ducisc.train;
 
 import java.util.Arrays;
 import java.util.List;
-import org.ducisc.backend.CompareOp;
-import org.ducisc.backend.DType;
+import org.ducisc.core.CompareOp;
+import org.ducisc.core.DType;
 import org.ducisc.tensor.Channels;
 import org.ducisc.tensor.Elementwise;
 import org.ducisc.tensor.Layout;

@@ -5,14 +5,13 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.data.Augmentation;
 import org.ducisc.data.BatchLoader;
 import org.ducisc.data.Dataset;
@@ -21,6 +20,8 @@ import org.ducisc.data.TrainBatch;
 import org.ducisc.eval.Evaluation;
 import org.ducisc.eval.MetricSummary;
 import org.ducisc.eval.SlidingWindow;
+import org.ducisc.io.EventWriter;
+import org.ducisc.io.FileBytes;
 import org.ducisc.nn.Checkpoint;
 import org.ducisc.nn.SegmentationLoss;
 import org.ducisc.nn.VNet;
@@ -338,7 +339,7 @@ public final class Trainer {
             line(log, "no validation ran (it starts at iteration " + s.validation().start() + "), so there is no "
                     + best.getFileName());
         }
-        writeAtomically(s.runDir().resolve("test_metrics.csv"), csv.toString());
+        FileBytes.writeText(s.runDir().resolve("test_metrics.csv"), csv.toString());
         return new Result(last, lastTest, bestTest == null ? null : best, bestIteration, bestTest);
     }
 
@@ -392,7 +393,7 @@ public final class Trainer {
                 kept.append(row).append('\n');
             }
         }
-        writeAtomically(csvFile, kept.toString());
+        FileBytes.writeText(csvFile, kept.toString());
     }
 
     private static BatchLoader.Config loaderConfig(Dataset dataset, Settings s) {
@@ -561,13 +562,7 @@ public final class Trainer {
             b.append("  \"").append(e.getKey()).append("\": ").append(e.getValue())
                     .append(++i < fields.size() ? ",\n" : "\n");
         }
-        writeAtomically(file, b.append("}\n").toString());
-    }
-
-    private static void writeAtomically(Path file, String text) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, text, StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        FileBytes.writeText(file, b.append("}\n").toString());
     }
 
     private static String q(String s) {

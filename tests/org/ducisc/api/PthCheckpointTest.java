@@ -14,7 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.cli.Main;
 import org.ducisc.io.Pth;
 import org.ducisc.io.PthTest;
@@ -94,7 +94,7 @@ class PthCheckpointTest {
         assertFalse(Files.exists(out), "no output for a refused input");
         Path image = tmp.resolve("in.nii.gz");
         int[] shape = {16, 16, 16};
-        org.ducisc.data.Nifti.write(image, org.ducisc.data.Volume.ofFloats(shape, TinyModels.volume(shape, 3)));
+        org.ducisc.io.Nifti.write(image, org.ducisc.io.Volume.ofFloats(shape, TinyModels.volume(shape, 3)));
         r = cli("predict", "--checkpoint", PthTest.fixture("malicious.pth").toString(), "--input", image.toString(),
                 "--output", tmp.resolve("pred.nii.gz").toString(), "--patch", "16,16,16", "--stride-xy", "8", "--stride-z", "8",
                 "--device", "cpu");

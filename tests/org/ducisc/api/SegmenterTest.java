@@ -19,18 +19,18 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.ducisc.backend.Backends;
-import org.ducisc.backend.Device;
 import org.ducisc.backend.cpu.CpuBackend;
-import org.ducisc.data.H5Volumes;
-import org.ducisc.data.Nifti;
-import org.ducisc.data.Volume;
+import org.ducisc.core.Device;
 import org.ducisc.eval.CaseMetrics;
 import org.ducisc.eval.SegmentationMetrics;
 import org.ducisc.eval.SlidingWindow;
+import org.ducisc.io.H5Volumes;
+import org.ducisc.io.Nifti;
+import org.ducisc.io.Safetensors;
+import org.ducisc.io.Volume;
 import org.ducisc.nn.Checkpoint;
-import org.ducisc.nn.Safetensors;
 import org.ducisc.nn.VNet;
+import org.ducisc.runtime.Backends;
 import org.ducisc.tensor.MemoryScope;
 import org.ducisc.tensor.Rng;
 import org.junit.jupiter.api.BeforeAll;
@@ -209,7 +209,7 @@ class SegmenterTest {
             for (String name : file.entries().keySet()) {
                 if (name.equals("block_five.conv.0.weight")) {
                     entries.add(Safetensors.Entry.floats(name, new float[32 * 64 * 27], 32, 64, 3, 3, 3));
-                } else if (file.info(name).dtype() == Safetensors.Dtype.I64) {
+                } else if (file.info(name).dtype() == Safetensors.ElementType.I64) {
                     entries.add(Safetensors.Entry.longs(name, file.longs(name)));
                 } else {
                     entries.add(Safetensors.Entry.of(name, file.tensor(name)));

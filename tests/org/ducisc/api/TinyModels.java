@@ -3,7 +3,7 @@ package org.ducisc.api;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.nn.Checkpoint;
 import org.ducisc.nn.VNet;
 import org.ducisc.tensor.Rng;

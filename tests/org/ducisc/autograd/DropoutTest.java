@@ -44,7 +44,7 @@ class DropoutTest {
     @Test
     void maskFollowsTheRngInSampleChannelOrder() {
         try (MemoryScope _ = MemoryScope.open()) {
-            Tensor x = Tensor.full(org.ducisc.backend.Device.CPU, org.ducisc.backend.DType.FLOAT32, 1, 2, 6, 3, 1, 1);
+            Tensor x = Tensor.full(org.ducisc.core.Device.CPU, org.ducisc.core.DType.FLOAT32, 1, 2, 6, 3, 1, 1);
             float[] y = Dropout.dropout3d(Variable.constant(x), 0.5, true, new Rng(99)).value().toFloatArray();
             Rng rng = new Rng(99);
             int dropped = 0;
@@ -74,7 +74,7 @@ class DropoutTest {
     @Test
     void rateOneZeroesEverything() {
         try (MemoryScope _ = MemoryScope.open()) {
-            Variable x = Variable.constant(Tensor.normal(org.ducisc.backend.Device.CPU, new Rng(3), 0, 1, 2, 3, 2, 2, 2));
+            Variable x = Variable.constant(Tensor.normal(org.ducisc.core.Device.CPU, new Rng(3), 0, 1, 2, 3, 2, 2, 2));
             float[] y = Dropout.dropout3d(x, 1.0, true, new Rng(4)).value().toFloatArray();
             for (float v : y) {
                 assertTrue(v == 0f);

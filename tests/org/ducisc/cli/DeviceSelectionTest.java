@@ -9,8 +9,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import org.ducisc.backend.Backends;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
+import org.ducisc.runtime.Backends;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

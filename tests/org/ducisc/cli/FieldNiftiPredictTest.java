@@ -14,7 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.GZIPInputStream;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.nn.Checkpoint;
 import org.ducisc.nn.VNet;
 import org.ducisc.tensor.Rng;

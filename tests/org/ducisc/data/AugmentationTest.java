@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import org.ducisc.io.CaseData;
+import org.ducisc.io.Volume;
 import org.ducisc.tensor.Rng;
 import org.junit.jupiter.api.Test;
 

@@ -13,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.GZIPOutputStream;
 import org.ducisc.cli.Main;
+import org.ducisc.io.CaseData;
+import org.ducisc.io.Fixtures;
 import org.ducisc.tensor.Rng;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URISyntaxException;
 import java.nio.file.Path;
-import org.ducisc.backend.Device;
-import org.ducisc.data.Volume;
-import org.ducisc.nn.Safetensors;
+import org.ducisc.core.Device;
+import org.ducisc.io.Safetensors;
+import org.ducisc.io.Volume;
 import org.ducisc.nn.VNet;
 import org.ducisc.tensor.Rng;
 import org.ducisc.tensor.Tensor;

@@ -11,7 +11,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
+import org.ducisc.io.Safetensors;
 import org.ducisc.tensor.MemoryScope;
 import org.ducisc.tensor.Rng;
 import org.ducisc.tensor.Tensor;
@@ -35,7 +36,7 @@ class CheckpointTest {
                 assertEquals("1200", st.metadata().get("iteration"));
                 assertEquals("2", st.metadata().get("base_filters"));
                 assertEquals(a.stateDict().names(), new ArrayList<>(st.entries().keySet()));
-                assertEquals(Safetensors.Dtype.I64, st.info("block_two.conv.4.num_batches_tracked").dtype());
+                assertEquals(Safetensors.ElementType.I64, st.info("block_two.conv.4.num_batches_tracked").dtype());
                 assertArrayEquals(new long[0], st.info("block_two.conv.4.num_batches_tracked").shape());
             }
             try (VNet b = Checkpoint.load(file, Device.CPU)) {
@@ -64,7 +65,7 @@ class CheckpointTest {
                     continue;
                 }
                 String key = name.substring("param.".length());
-                entries.add(fixture.info(name).dtype() == Safetensors.Dtype.I64
+                entries.add(fixture.info(name).dtype() == Safetensors.ElementType.I64
                         ? Safetensors.Entry.longs(key, fixture.longs(name))
                         : Safetensors.Entry.of(key, fixture.tensor(name)));
             }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.ducisc.autograd.Losses;
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.DType;
+import org.ducisc.core.DType;
 import org.ducisc.testing.OpCheck;
 import org.junit.jupiter.api.Test;
 
@@ -121,7 +121,7 @@ class ChannelsTest {
 
     @Test
     void argmaxRejectsUint8() {
-        try (Tensor x = Tensor.full(org.ducisc.backend.Device.CPU, DType.UINT8, 1, 2, 3)) {
+        try (Tensor x = Tensor.full(org.ducisc.core.Device.CPU, DType.UINT8, 1, 2, 3)) {
             assertNames(assertThrows(IllegalArgumentException.class, () -> Channels.argmax(x)), "argmax", "uint8");
         }
     }

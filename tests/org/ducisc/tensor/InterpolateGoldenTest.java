@@ -9,9 +9,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import org.ducisc.autograd.Resample;
+import org.ducisc.autograd.ResamplingGrad;
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.InterpolationMode;
+import org.ducisc.core.InterpolationMode;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -45,7 +45,7 @@ class InterpolateGoldenTest {
             String what = mode + " to " + java.util.Arrays.toString(size);
             try (MemoryScope scope = MemoryScope.open()) {
                 Variable v = Variable.parameter(Tensor.of(x, shape));
-                Variable y = Resample.interpolate(v, size, mode);
+                Variable y = ResamplingGrad.interpolate(v, size, mode);
                 // nearest only copies values, so it must agree exactly
                 compare(what + " forward", y.value().toFloatArray(), expected,
                         mode == InterpolationMode.NEAREST ? 0 : TOLERANCE);

@@ -3,7 +3,7 @@ package org.ducisc.tensor;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.DType;
+import org.ducisc.core.DType;
 import org.ducisc.testing.OpCheck;
 import org.junit.jupiter.api.Test;
 
@@ -114,7 +114,7 @@ class LayoutTest {
     void badInputNamesTheOpAndShapes() {
         try (Tensor x = Tensor.zeros(2, 3, 5);
              Tensor y = Tensor.zeros(2, 4, 5);
-             Tensor b = Tensor.full(org.ducisc.backend.Device.CPU, DType.UINT8, 1, 2, 3, 5)) {
+             Tensor b = Tensor.full(org.ducisc.core.Device.CPU, DType.UINT8, 1, 2, 3, 5)) {
             BadInput.fails("cat", "[2, 4, 5]", () -> Layout.cat(0, x, y));
             BadInput.fails("cat", "uint8", () -> Layout.cat(0, x, b));
             BadInput.fails("cat", "dim 3", () -> Layout.cat(3, x, x));

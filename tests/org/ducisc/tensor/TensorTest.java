@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.ducisc.backend.CompareOp;
-import org.ducisc.backend.DType;
-import org.ducisc.backend.Device;
 import org.ducisc.backend.cpu.CpuBackend;
+import org.ducisc.core.CompareOp;
+import org.ducisc.core.DType;
+import org.ducisc.core.Device;
 import org.junit.jupiter.api.Test;
 
 class TensorTest {

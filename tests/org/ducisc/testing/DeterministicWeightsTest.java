@@ -9,7 +9,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.zip.CRC32;
-import org.ducisc.nn.Safetensors;
+import org.ducisc.io.Safetensors;
 import org.junit.jupiter.api.Test;
 
 /** The Java formula must give the very bits the fixture script gave to PyTorch. */

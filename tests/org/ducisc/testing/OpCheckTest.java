@@ -2,9 +2,9 @@ package org.ducisc.testing;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import org.ducisc.autograd.Arithmetic;
+import org.ducisc.autograd.ElementwiseGrad;
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.DType;
+import org.ducisc.core.DType;
 import org.ducisc.tensor.Elementwise;
 import org.ducisc.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -15,7 +15,7 @@ class OpCheckTest {
     @Test
     void rejectsAForwardOffByOnePart() {
         assertThrows(AssertionFailedError.class, () -> OpCheck.op("exp off").input("x", 3, 5)
-                .run(v -> Arithmetic.exp(v[0]), in -> Ref.map(in[0], x -> Math.exp(x) * (1 + 3e-4))));
+                .run(v -> ElementwiseGrad.exp(v[0]), in -> Ref.map(in[0], x -> Math.exp(x) * (1 + 3e-4))));
     }
 
     @Test
@@ -34,7 +34,7 @@ class OpCheckTest {
                 .run(v -> {
                     // writes all elements but the last: the poisoned NaN must show
                     float[] x = v[0].value().toFloatArray();
-                    Tensor y = Tensor.empty(org.ducisc.backend.Device.CPU, DType.FLOAT32, 2, 3);
+                    Tensor y = Tensor.empty(org.ducisc.core.Device.CPU, DType.FLOAT32, 2, 3);
                     try (Tensor head = Tensor.of(java.util.Arrays.copyOf(x, 5), 5); Tensor flat = y.reshape(6);
                          Tensor dst = flat.slice(0, 5)) {
                         dst.copyFrom(head);

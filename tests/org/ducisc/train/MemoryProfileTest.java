@@ -3,8 +3,8 @@ package org.ducisc.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.Device;
 import org.ducisc.backend.cpu.CpuBackend;
+import org.ducisc.core.Device;
 import org.ducisc.nn.SegmentationLoss;
 import org.ducisc.nn.VNet;
 import org.ducisc.tensor.MemoryScope;

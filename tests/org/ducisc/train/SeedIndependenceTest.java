@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.HashMap;
 import java.util.Map;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.data.SeedStreams;
 import org.ducisc.nn.VNet;
 import org.ducisc.tensor.Rng;

@@ -4,14 +4,14 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import java.lang.foreign.MemorySegment;
 import org.ducisc.backend.Backend;
-import org.ducisc.backend.BinaryOp;
 import org.ducisc.backend.Buffer;
-import org.ducisc.backend.CompareOp;
 import org.ducisc.backend.ConvGeometry;
-import org.ducisc.backend.DType;
-import org.ducisc.backend.Device;
-import org.ducisc.backend.InterpolationMode;
-import org.ducisc.backend.UnaryOp;
+import org.ducisc.core.BinaryOp;
+import org.ducisc.core.CompareOp;
+import org.ducisc.core.DType;
+import org.ducisc.core.Device;
+import org.ducisc.core.InterpolationMode;
+import org.ducisc.core.UnaryOp;
 
 /**
  * The host backend: off-heap buffers from a reuse pool, Vector API kernels on one shared thread

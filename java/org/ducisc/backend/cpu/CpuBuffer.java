@@ -3,7 +3,7 @@ package org.ducisc.backend.cpu;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import org.ducisc.backend.Buffer;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 
 /** Off-heap host memory: one shared arena per buffer, so it is freed the moment the pool lets it go. */
 final class CpuBuffer implements Buffer {

@@ -5,7 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import org.ducisc.backend.ConvGeometry;
-import org.ducisc.backend.DType;
+import org.ducisc.core.DType;
 
 /**
  * 3D convolution kernels. Every direction is a GEMM over rows that are windows of a heap copy of

@@ -7,10 +7,10 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import org.ducisc.backend.BinaryOp;
-import org.ducisc.backend.CompareOp;
-import org.ducisc.backend.DType;
-import org.ducisc.backend.UnaryOp;
+import org.ducisc.core.BinaryOp;
+import org.ducisc.core.CompareOp;
+import org.ducisc.core.DType;
+import org.ducisc.core.UnaryOp;
 
 /** Elementwise kernels: fill, strided copy, cast, unary and binary maps, comparisons. */
 final class CpuPointwise {

@@ -43,7 +43,7 @@ final class CpuReduce {
             return;
         }
         if (summed == 0) {
-            CpuPointwise.fill(org.ducisc.backend.DType.FLOAT32, out, outOff, outputs, 0.0);
+            CpuPointwise.fill(org.ducisc.core.DType.FLOAT32, out, outOff, outputs, 0.0);
             return;
         }
         long partLen = (summed + partials - 1) / partials;

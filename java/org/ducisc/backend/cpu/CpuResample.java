@@ -3,7 +3,7 @@ package org.ducisc.backend.cpu;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import java.lang.foreign.MemorySegment;
-import org.ducisc.backend.InterpolationMode;
+import org.ducisc.core.InterpolationMode;
 
 /**
  * Nearest and trilinear (align_corners=False) resampling of (nc, d, h, w) float planes, bitwise

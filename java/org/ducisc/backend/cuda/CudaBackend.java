@@ -7,14 +7,14 @@ import java.lang.foreign.MemorySegment;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.ducisc.backend.Backend;
-import org.ducisc.backend.BinaryOp;
 import org.ducisc.backend.Buffer;
-import org.ducisc.backend.CompareOp;
 import org.ducisc.backend.ConvGeometry;
-import org.ducisc.backend.DType;
-import org.ducisc.backend.Device;
-import org.ducisc.backend.InterpolationMode;
-import org.ducisc.backend.UnaryOp;
+import org.ducisc.core.BinaryOp;
+import org.ducisc.core.CompareOp;
+import org.ducisc.core.DType;
+import org.ducisc.core.Device;
+import org.ducisc.core.InterpolationMode;
+import org.ducisc.core.UnaryOp;
 
 /**
  * One CUDA device: memory from a caching allocator over JCuda's driver binding, every op a kernel

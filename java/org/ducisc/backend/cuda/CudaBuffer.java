@@ -1,7 +1,7 @@
 package org.ducisc.backend.cuda;
 
 import org.ducisc.backend.Buffer;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 
 /** A block of one device's memory from its caching allocator. */
 final class CudaBuffer implements Buffer {

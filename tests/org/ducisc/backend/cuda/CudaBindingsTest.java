@@ -23,10 +23,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.ducisc.backend.BinaryOp;
-import org.ducisc.backend.CompareOp;
-import org.ducisc.backend.InterpolationMode;
-import org.ducisc.backend.UnaryOp;
+import org.ducisc.core.BinaryOp;
+import org.ducisc.core.CompareOp;
+import org.ducisc.core.InterpolationMode;
+import org.ducisc.core.UnaryOp;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.ducisc.autograd.Variable;
-import org.ducisc.backend.Device;
+import org.ducisc.core.Device;
 import org.ducisc.nn.SegmentationLoss;
 import org.ducisc.nn.StateDict;
 import org.ducisc.nn.VNet;
