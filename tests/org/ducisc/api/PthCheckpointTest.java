@@ -35,7 +35,7 @@ class PthCheckpointTest {
 
     @Test
     void loadedWeightsAreThePthValues() throws IOException {
-        Path pth = PthTest.fixture("vnet_b1_views.pth");
+        Path pth = PthTest.fixture("vnet_b1.pth");
         Map<String, Pth.Array> arrays = Pth.readStateDict(pth);
         try (VNet net = Checkpoint.load(pth, Device.CPU)) {
             assertEquals(1, net.config().baseFilters());

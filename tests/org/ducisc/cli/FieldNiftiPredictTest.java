@@ -56,7 +56,7 @@ class FieldNiftiPredictTest {
             }
         }
         Path checkpoint = tmp.resolve("tiny.safetensors");
-        try (VNet net = new VNet(VNet.Config.defaults().withBaseFilters(2), Device.CPU, new Rng(1), new Rng(2))) {
+        try (VNet net = new VNet(VNet.Config.defaults().withBaseFilters(1), Device.CPU, new Rng(1), new Rng(2))) {
             DeterministicWeights.fill(net);
             Checkpoint.save(checkpoint, net, Map.of());
         }

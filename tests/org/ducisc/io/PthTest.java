@@ -73,8 +73,9 @@ public class PthTest {
     void sharedStorageOffsetsAndStridesGiveTheSameValues() throws IOException {
         Map<String, Pth.Array> plain = Pth.readStateDict(fixture("vnet_b1.pth"));
         Map<String, Pth.Array> views = Pth.readStateDict(fixture("vnet_b1_views.pth"));
-        assertEquals(List.copyOf(plain.keySet()), List.copyOf(views.keySet()));
-        for (String k : plain.keySet()) {
+        assertEquals(plain.keySet().stream().filter(k -> k.startsWith("block_one") || k.startsWith("block_two")
+                || k.startsWith("out_conv")).toList(), List.copyOf(views.keySet()));
+        for (String k : views.keySet()) {
             assertArrayEquals(plain.get(k).shape(), views.get(k).shape(), k);
             assertArrayEquals(plain.get(k).floats(), views.get(k).floats(), k);
             assertArrayEquals(plain.get(k).longs(), views.get(k).longs(), k);
