@@ -40,8 +40,9 @@ import org.ducisc.io.TorchUnpickler.TensorRef;
  * storage offset and storages shared between tensors.
  *
  * <p>Sizes are checked before anything is allocated: the pickle and each storage against the
- * archive's record sizes, which are checked against the file's length, and each tensor's extent
- * against its storage; each record's CRC-32 is verified. A truncated or corrupt file gives a
+ * archive's record sizes, which are checked against the file's length, each tensor's extent
+ * against its storage, and a view that repeats its storage (zero strides) against the file's length;
+ * each record's CRC-32 is verified. A truncated or corrupt file gives a
  * {@link FormatException} with one line naming the file and the problem.
  */
 public final class Pth {
@@ -132,7 +133,7 @@ public final class Pth {
                             .order(order);
                     storages.put(t.storage().key(), storage);
                 }
-                out.put(name, materialize(file, name, t, storage));
+                out.put(name, materialize(file, name, t, storage, fileSize));
             }
             return out;
         } catch (ZipException e) {
@@ -254,7 +255,8 @@ public final class Pth {
     }
 
     /** Copies a (possibly strided, offset, shared) tensor out of its storage into C order. */
-    private static Array materialize(Path file, String name, TensorRef t, ByteBuffer storage) throws FormatException {
+    private static Array materialize(Path file, String name, TensorRef t, ByteBuffer storage, long fileSize)
+            throws FormatException {
         long[] size = t.size();
         long[] stride = t.stride();
         long numel = 1;
@@ -273,6 +275,12 @@ public final class Pth {
         if (numel > 0 && (t.offset() < 0 || last >= s.numel())) {
             throw new FormatException(file, name + ": shape " + Arrays.toString(size) + ", stride " + Arrays.toString(stride)
                     + " and offset " + t.offset() + " reach element " + last + " of a storage of " + s.numel());
+        }
+        if (numel > s.numel() && numel > fileSize) {
+            // Only zero or overlapping strides (an expanded view) make more elements than the storage holds.
+            throw new FormatException(file, name + ": shape " + Arrays.toString(size) + " with stride " + Arrays.toString(stride)
+                    + " repeats a storage of " + s.numel() + " elements into " + numel + ", more than the file's "
+                    + fileSize + " bytes could hold");
         }
         if (numel > MAX_RECORD) {
             throw new FormatException(file, name + ": " + numel + " elements is more than one array can hold");

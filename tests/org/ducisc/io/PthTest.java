@@ -156,6 +156,13 @@ public class PthTest {
         Path past = tensorFile(4, 1, new long[] {2, 2}, new long[] {2, 1}, 16);
         e = assertThrows(Pth.FormatException.class, () -> Pth.readStateDict(past));
         assertTrue(e.getMessage().contains("reach element 4 of a storage of 4"), e.getMessage());
+        // A view repeating one element 10^8 times (stride 0): refused before 400 MB are allocated.
+        Path expanded = tensorFile(4, 0, new long[] {100_000_000}, new long[] {0}, 16);
+        e = assertThrows(Pth.FormatException.class, () -> Pth.readStateDict(expanded));
+        assertTrue(e.getMessage().contains("repeats a storage of 4 elements into 100000000"), e.getMessage());
+        // A small expansion is a valid tensor.
+        Path small = tensorFile(4, 1, new long[] {2, 3}, new long[] {0, 1}, 16);
+        assertArrayEquals(new float[] {1, 2, 3, 1, 2, 3}, Pth.readStateDict(small).get("w").floats());
         // The same view at offset 0 reads, in C order through the strides (transposed here).
         Path ok = tensorFile(4, 0, new long[] {2, 2}, new long[] {1, 2}, 16);
         assertArrayEquals(new float[] {0, 2, 1, 3}, Pth.readStateDict(ok).get("w").floats());
