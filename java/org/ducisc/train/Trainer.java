@@ -242,7 +242,10 @@ public final class Trainer {
                  BufferedWriter csv = Files.newBufferedWriter(csvFile, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
                  EventWriter events = new EventWriter(dir)) {
                 line(log, (s.resume() ? "resume at iteration " + start + " of " : "run ") + s.method().label() + " on "
-                        + dataset.dir() + ", labelnum " + s.labelnum() + ", " + s.maxIterations() + " iterations, seed "
+                        + dataset.dir() + (dataset.isNiftiFolder() ? " (" + dataset.layout() + ": " + dataset.trainCases().size()
+                        + " training cases, " + dataset.labeledCount() + " of them labeled; " + validationCases.size()
+                        + " validation cases held out)" : "")
+                        + ", labelnum " + s.labelnum() + ", " + s.maxIterations() + " iterations, seed "
                         + s.seed() + ", " + student.parameterCount() + " parameters");
                 int nonFinite = progress.nonFinite();
                 double bestDice = progress.bestDice();
