@@ -31,19 +31,16 @@ public final class Main implements Runnable {
         System.exit(run(args));
     }
 
-    /** Runs the command line and returns the exit code, without exiting. */
+    /**
+     * Runs the command line and returns the exit code, without exiting. Whatever fails (an exception, or
+     * an error such as running out of memory or a failed class initialisation) ends in one line on
+     * stderr and exit code 1; {@code --verbose}, before or after the subcommand, adds the stack trace.
+     */
     public static int run(String... args) {
         Main main = new Main();
         CommandLine cl = new CommandLine(main);
-        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            PrintWriter err = commandLine.getErr();
-            err.println("ducisc: " + message(ex));
-            if (parseResult.hasMatchedOption("--verbose")) {
-                ex.printStackTrace(err);
-            }
-            err.flush();
-            return EXIT_FAILURE;
-        });
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) ->
+                fail(commandLine.getErr(), ex, verbose(parseResult)));
         cl.setParameterExceptionHandler((ex, args2) -> {
             PrintWriter err = ex.getCommandLine().getErr();
             String path = String.join(" ", commandPath(ex.getCommandLine()));
@@ -52,12 +49,41 @@ public final class Main implements Runnable {
             err.flush();
             return EXIT_USAGE;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (Error | RuntimeException e) { // errors pass picocli's handler (it takes exceptions only)
+            return fail(cl.getErr(), e, java.util.Arrays.asList(args).contains("--verbose"));
+        }
+    }
+
+    private static int fail(PrintWriter err, Throwable ex, boolean verbose) {
+        err.println("ducisc: " + message(ex));
+        if (verbose) {
+            ex.printStackTrace(err);
+        }
+        err.flush();
+        return EXIT_FAILURE;
+    }
+
+    /** --verbose is inherited by the subcommands, so it may have been matched at any level. */
+    private static boolean verbose(CommandLine.ParseResult parseResult) {
+        for (CommandLine.ParseResult p = parseResult; p != null; p = p.subcommand()) {
+            if (p.hasMatchedOption("--verbose")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** How to give the JVM more heap with the launcher: twice the current limit, at least 4 GiB. */
+    static String heapHint() {
+        long gib = Math.max(4, 2 * ((Runtime.getRuntime().maxMemory() + (1L << 30) - 1) >> 30));
+        return "raise the limit with DUCISC_JAVA_OPTS=-Xmx" + gib + "g";
     }
 
     /**
      * One line for an error. The JDK's file-system exceptions carry only the path as their message, so
-     * the problem is added in words.
+     * the problem is added in words; errors of the JVM are said in words too, never as a class name.
      */
     static String message(Throwable ex) {
         if (ex instanceof java.nio.file.FileSystemException f) {
@@ -67,14 +93,32 @@ public final class Main implements Runnable {
                 case java.nio.file.FileAlreadyExistsException a -> "already exists";
                 case java.nio.file.NotDirectoryException n -> "not a folder";
                 case java.nio.file.DirectoryNotEmptyException d -> "folder not empty";
-                default -> f.getClass().getSimpleName();
+                case java.nio.file.FileSystemLoopException l -> "symbolic links form a loop";
+                default -> "file-system error";
             };
             return f.getFile() + (f.getOtherFile() != null ? " -> " + f.getOtherFile() : "") + ": " + problem;
         }
         if (ex instanceof java.io.UncheckedIOException u && u.getCause() != null) {
             return message(u.getCause());
         }
-        return ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+        if (ex instanceof org.ducisc.io.HeapLimitException h) {
+            return h.getMessage().replace("(raise the Java heap limit, -Xmx)", "(" + heapHint() + ")");
+        }
+        if (ex instanceof OutOfMemoryError) {
+            return "out of memory (" + (ex.getMessage() == null ? "no detail" : ex.getMessage()) + ") with a Java heap"
+                    + " limit of " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB: " + heapHint()
+                    + ", or use smaller sizes (--patch, --window-batch, --base-filters)";
+        }
+        if (ex instanceof ExceptionInInitializerError e && e.getCause() != null) {
+            return message(e.getCause());
+        }
+        if (ex instanceof StackOverflowError) {
+            return "the input is nested too deeply to process (stack overflow)";
+        }
+        if (ex.getMessage() == null || ex.getMessage().isBlank()) {
+            return "internal error (" + ex.getClass().getSimpleName() + " without a message); --verbose shows where";
+        }
+        return ex.getMessage().lines().findFirst().orElse("");
     }
 
     private static java.util.List<String> commandPath(CommandLine cl) {

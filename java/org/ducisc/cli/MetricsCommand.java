@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 import org.ducisc.eval.Evaluation;
-import org.ducisc.eval.SegmentationMetrics;
+import org.ducisc.eval.MetricRules;
 import org.ducisc.io.H5Volumes;
 import org.ducisc.io.Nifti;
 import org.ducisc.io.Volume;
@@ -21,8 +21,10 @@ import picocli.CommandLine.Spec;
             + " predicted mask against the ground truth; any non-zero voxel is foreground.",
             "Files: .nii / .nii.gz (integer values 0..255) or .h5 (its 'label'). Distances in units of --spacing"
                 + " (default 1,1,1, as the reference evaluates).",
-            "An empty prediction scores 0 on all four; a non-empty prediction against an empty ground truth has"
-                + " dice 0, jaccard 0 and hd95 = asd = null (no surface distance exists)."})
+            "With --metric-rules reference (the default) an empty prediction scores 0 on all four; a non-empty"
+                + " prediction against an empty ground truth has dice 0, jaccard 0 and hd95 = asd = null (no surface"
+                + " distance exists). With monai, dice and jaccard are null when the ground truth is empty and hd95"
+                + " and asd when either mask is. Either way \"undefined\" is true when a mask is empty."})
 final class MetricsCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -36,8 +38,13 @@ final class MetricsCommand implements Callable<Integer> {
     @Option(names = "--spacing", description = "Voxel size X,Y,Z (default 1,1,1).")
     String spacing;
 
+    @Option(names = "--metric-rules", defaultValue = "reference", paramLabel = "RULES",
+            description = "reference or monai: the metrics of an empty prediction or ground truth (default ${DEFAULT-VALUE}).")
+    String metricRules;
+
     @Override
     public Integer call() throws IOException {
+        MetricRules rules = MetricRules.parse(metricRules);
         double[] sp = spacing == null ? null : parseSpacing(spacing);
         Volume p = readMask(pred);
         Volume t = readMask(gt);
@@ -46,7 +53,7 @@ final class MetricsCommand implements Callable<Integer> {
                     + " but --gt " + gt + " has shape " + Arrays.toString(t.shape()));
         }
         PrintWriter out = spec.commandLine().getOut();
-        out.println(Evaluation.toJson(SegmentationMetrics.evaluate(p.labels(), t.labels(), p.shape(), sp)));
+        out.println(Evaluation.toJson(rules.evaluate(p.labels(), t.labels(), p.shape(), sp), rules));
         out.flush();
         return 0;
     }

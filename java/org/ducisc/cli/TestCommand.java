@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.ducisc.data.Dataset;
 import org.ducisc.eval.Evaluation;
+import org.ducisc.eval.MetricRules;
 import org.ducisc.eval.SlidingWindow;
 import org.ducisc.io.FileBytes;
 import org.ducisc.io.Nifti;
@@ -49,8 +50,15 @@ final class TestCommand implements Callable<Integer> {
     @Option(names = {"--save-predictions", "--save_predictions"}, paramLabel = "DIR", description = "Also write each case's label map as DIR/<case>_pred.nii.gz (uint8).")
     Path savePredictions;
 
+    @Option(names = "--metric-rules", defaultValue = "reference", paramLabel = "RULES",
+            description = "Metrics of cases with an empty prediction or ground truth: reference (the authors' code: an"
+                + " empty prediction scores 0 on all four) or monai (NaN, left out of the means); either way such cases"
+                + " are marked and counted (default ${DEFAULT-VALUE}).")
+    String metricRules;
+
     @Override
     public Integer call() throws IOException {
+        MetricRules rules = MetricRules.parse(metricRules);
         PrintWriter out = spec.commandLine().getOut();
         inference.selectDevice(out);
         Dataset dataset = Dataset.open(datasetName, rootPath);
@@ -85,14 +93,14 @@ final class TestCommand implements Callable<Integer> {
             out.println("#,\tdice, jaccard, hd95, asd");
             out.flush();
             List<Evaluation.CaseResult> results = Evaluation.run(net, dataset, cases, window, inference.largestComponent,
-                    (i, r, prediction) -> {
+                    rules, (i, r, prediction) -> {
                         out.println(Evaluation.caseLine(i, r.metrics()));
                         out.flush();
                         if (predictions != null) {
                             Nifti.write(predictions.resolve(r.name() + "_pred.nii.gz"), prediction);
                         }
                     });
-            out.println(Evaluation.summaryLine(Evaluation.summarize(results)));
+            out.println(Evaluation.summaryLine(Evaluation.summarize(results, rules)));
             Map<String, Object> settings = new LinkedHashMap<>();
             settings.put("dataset", dataset.layout());
             settings.put("data", dataset.dir().toString());
@@ -101,8 +109,8 @@ final class TestCommand implements Callable<Integer> {
             settings.put("stride_xy", window.strideXY());
             settings.put("stride_z", window.strideZ());
             settings.put("nms", inference.largestComponent);
-            FileBytes.writeText(json, Evaluation.toJson(settings, results));
-            FileBytes.writeText(csv, Evaluation.toCsv(results));
+            FileBytes.writeText(json, Evaluation.toJson(settings, results, rules));
+            FileBytes.writeText(csv, Evaluation.toCsv(results, rules));
             out.println("results: " + json + ", " + csv);
             out.flush();
         }

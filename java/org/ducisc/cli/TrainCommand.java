@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.ducisc.data.Dataset;
+import org.ducisc.eval.MetricRules;
 import org.ducisc.runtime.Backends;
 import org.ducisc.train.DuciscConfig;
 import org.ducisc.train.SeedSweep;
@@ -91,6 +92,11 @@ final class TrainCommand implements Runnable {
     @Option(names = "--val-list", paramLabel = "FILE", description = "Select best.safetensors on these cases instead of the test list (as the reference does); in a NIfTI folder they are held out of training (default there: its validation.list).")
     Path valList;
 
+    @Option(names = "--metric-rules", defaultValue = "reference", paramLabel = "RULES",
+            description = "Metrics of empty predictions or ground truths in validation and the test report: reference"
+                + " (an empty prediction scores 0) or monai (NaN, left out of the means) (default ${DEFAULT-VALUE}).")
+    String metricRules;
+
     @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N (default ${DEFAULT-VALUE}: CUDA when it works, else the CPU).")
     String device;
 
@@ -114,7 +120,7 @@ final class TrainCommand implements Runnable {
             Dataset dataset = Dataset.open(datasetName, rootPath);
             Trainer.Settings settings = new Trainer.Settings(Trainer.Method.parse(method), labelnum, maxIterations, seed,
                     baseFilters, patch == null ? null : Options.parseSize("--patch", patch), !noPad, cfg, resume != null ? resume : runDir,
-                    checkpointEvery, new Trainer.Validation(valStart, valEvery, valList), resume != null);
+                    checkpointEvery, new Trainer.Validation(valStart, valEvery, valList, MetricRules.parse(metricRules)), resume != null);
             if (seeds != null) {
                 SeedSweep.Outcome o = SeedSweep.run(dataset, settings, selection.device(), seeds,
                         seed -> new TrainProgress(out, "seed " + seed, maxIterations));

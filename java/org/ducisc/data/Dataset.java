@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.ducisc.io.CaseData;
+import org.ducisc.io.FileBytes;
 import org.ducisc.io.H5Volumes;
 import org.ducisc.io.Volume;
 import org.ducisc.io.VolumeFormatException;
@@ -31,6 +32,8 @@ import org.ducisc.io.VolumeFormatException;
 public final class Dataset {
     /** The byte order mark (U+FEFF) some editors put before the first line of a UTF-8 text file. */
     private static final String BOM = "\uFEFF";
+    /** A list of a million cases is far below this; a larger file is not a case list. */
+    private static final long MAX_LIST_BYTES = 64L << 20;
     private final DatasetKind kind;
     private final Path dir;
     /** The NIfTI folder's layout, or null for the reference's h5 layouts. */
@@ -164,6 +167,11 @@ public final class Dataset {
     /** Reads a list and checks that each case's file exists. */
     public List<String> readList(Path list) throws IOException {
         List<String> lines;
+        FileBytes.requireRegularFile(list);
+        if (Files.size(list) > MAX_LIST_BYTES) {
+            throw new VolumeFormatException(list, "list file of " + Files.size(list) + " bytes is larger than "
+                    + MAX_LIST_BYTES + "; a case list names one case per line");
+        }
         try {
             lines = Files.readAllLines(list, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {

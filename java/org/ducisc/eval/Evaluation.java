@@ -29,9 +29,16 @@ public final class Evaluation {
         void caseDone(int index, CaseResult result, Volume prediction) throws IOException;
     }
 
-    /** Evaluates {@code cases} of {@code dataset} in order. */
+    /** Evaluates {@code cases} of {@code dataset} in order, with the reference's metric rules. */
     public static List<CaseResult> run(VNet net, Dataset dataset, List<String> cases, SlidingWindow window,
                                        boolean largestComponent, Listener listener) throws IOException {
+        return run(net, dataset, cases, window, largestComponent, MetricRules.REFERENCE, listener);
+    }
+
+    /** Evaluates {@code cases} of {@code dataset} in order; {@code rules} decides the metrics of empty masks. */
+    public static List<CaseResult> run(VNet net, Dataset dataset, List<String> cases, SlidingWindow window,
+                                       boolean largestComponent, MetricRules rules, Listener listener)
+            throws IOException {
         if (cases.isEmpty()) {
             throw new IllegalArgumentException("no cases to evaluate in " + dataset);
         }
@@ -39,9 +46,15 @@ public final class Evaluation {
         for (int i = 0; i < cases.size(); i++) {
             CaseData data = dataset.read(cases.get(i));
             long t0 = System.nanoTime();
-            Volume prediction = SlidingWindow.threshold(window.foregroundProbability(net, data.image()), largestComponent);
+            Volume probability;
+            try {
+                probability = window.foregroundProbability(net, data.image());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("case " + data.name() + ": " + e.getMessage(), e);
+            }
+            Volume prediction = SlidingWindow.threshold(probability, largestComponent);
             long t1 = System.nanoTime();
-            CaseMetrics m = SegmentationMetrics.evaluate(prediction.labels(), data.label().labels(), prediction.shape());
+            CaseMetrics m = rules.evaluate(prediction.labels(), data.label().labels(), prediction.shape(), null);
             long t2 = System.nanoTime();
             CaseResult r = new CaseResult(data.name(), m, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
             results.add(r);
@@ -69,23 +82,58 @@ public final class Evaluation {
         }
     }
 
-    /** The summary of the results' metrics (population standard deviation, as numpy). */
+    /** The summary of the results' metrics under the reference's rules (population standard deviation, as numpy). */
     public static MetricSummary summarize(List<CaseResult> results) {
-        return MetricSummary.of(results.stream().map(CaseResult::metrics).toList());
+        return summarize(results, MetricRules.REFERENCE);
     }
 
-    /** The reference's per-case line: {@code '%02d,\t%.5f, %.5f, %.5f, %.5f' % (ith, dice, jc, hd95, asd)}. */
+    /** The summary of the results' metrics under {@code rules}. */
+    public static MetricSummary summarize(List<CaseResult> results, MetricRules rules) {
+        return rules.summarize(results.stream().map(CaseResult::metrics).toList());
+    }
+
+    /**
+     * The reference's per-case line: {@code '%02d,\t%.5f, %.5f, %.5f, %.5f' % (ith, dice, jc, hd95, asd)},
+     * followed by {@code \tundefined (empty prediction or ground truth)} for a case marked undefined.
+     */
     public static String caseLine(int index, CaseMetrics m) {
-        return String.format(Locale.ROOT, "%02d,\t%s", index, fiveDigits(m));
+        return String.format(Locale.ROOT, "%02d,\t%s", index, fiveDigits(m)) + (m.undefined() ? "\t" + UNDEFINED : "");
     }
 
-    /** The closing line: each metric's mean with its standard deviation in brackets, in the per-case order. */
+    private static final String UNDEFINED = "undefined (empty prediction or ground truth)";
+
+    /**
+     * The closing line: each metric's mean with its standard deviation in brackets, in the per-case order;
+     * then, when some case is undefined, how many, and for means that leave cases out (MONAI's rule) how
+     * many cases each is over.
+     */
     public static String summaryLine(MetricSummary s) {
         StringBuilder b = new StringBuilder("mean (std):\t");
         for (int m = 0; m < CaseMetrics.COUNT; m++) {
             b.append(m == 0 ? "" : ", ").append(py5(s.mean().get(m))).append(" (").append(py5(s.std().get(m))).append(')');
         }
-        return b.toString();
+        String note = undefinedNote(s);
+        return b.append(note.isEmpty() ? "" : "\t" + note).toString();
+    }
+
+    /**
+     * "" when every case is defined; otherwise {@code "(U of N cases undefined ...)"}, with the number of
+     * cases each mean is over when a mean leaves some out.
+     */
+    public static String undefinedNote(MetricSummary s) {
+        if (s.undefined() == 0 && !s.excludesCases()) {
+            return "";
+        }
+        StringBuilder b = new StringBuilder("(").append(s.undefined()).append(" of ").append(s.cases())
+                .append(" cases undefined: empty prediction or ground truth");
+        if (s.excludesCases()) {
+            b.append("; means over");
+            for (int m = 0; m < CaseMetrics.COUNT; m++) {
+                b.append(m == 0 ? " " : ", ").append(METRIC_NAMES.get(m)).append(' ').append(s.counted(m));
+            }
+            b.append(" cases");
+        }
+        return b.append(')').toString();
     }
 
     /** Names of the metrics in {@link CaseMetrics} order, as the JSON and CSV spell them. */
@@ -93,47 +141,66 @@ public final class Evaluation {
 
     /**
      * The results as one JSON object: {@code settings} (string or number values, in order), then
-     * {@code cases} (index, case, the four metrics, seconds), {@code mean} and {@code std}. A NaN metric
-     * (see {@link SegmentationMetrics} for when one appears) is written as null.
+     * {@code metric_rules}, {@code cases} (index, case, the four metrics, undefined, seconds), {@code mean},
+     * {@code std}, {@code undefined_cases} and {@code counted} (per metric, the cases its mean is over). A NaN
+     * metric (see {@link MetricRules} for when one appears) is written as null.
      */
-    public static String toJson(Map<String, Object> settings, List<CaseResult> results) {
-        MetricSummary s = summarize(results);
+    public static String toJson(Map<String, Object> settings, List<CaseResult> results, MetricRules rules) {
+        MetricSummary s = summarize(results, rules);
         StringBuilder b = new StringBuilder("{\n");
         for (Map.Entry<String, Object> e : settings.entrySet()) {
             b.append("  ").append(jsonString(e.getKey())).append(": ").append(jsonValue(e.getValue())).append(",\n");
         }
+        b.append("  \"metric_rules\": ").append(jsonString(rules.label())).append(",\n");
         b.append("  \"cases\": [\n");
         for (int i = 0; i < results.size(); i++) {
             CaseResult r = results.get(i);
             b.append("    {\"index\": ").append(i).append(", \"case\": ").append(jsonString(r.name())).append(", ")
-                    .append(metricsJson(r.metrics())).append(", \"inference_seconds\": ")
+                    .append(metricsJson(r.metrics())).append(", \"undefined\": ").append(r.metrics().undefined())
+                    .append(", \"inference_seconds\": ")
                     .append(jsonNumber(r.inferenceSeconds())).append(", \"metrics_seconds\": ")
                     .append(jsonNumber(r.metricsSeconds())).append('}').append(i + 1 < results.size() ? ",\n" : "\n");
         }
         b.append("  ],\n  \"mean\": {").append(metricsJson(s.mean())).append("},\n  \"std\": {")
-                .append(metricsJson(s.std())).append("}\n}\n");
+                .append(metricsJson(s.std())).append("},\n  \"undefined_cases\": ").append(s.undefined())
+                .append(",\n  \"counted\": {");
+        for (int m = 0; m < CaseMetrics.COUNT; m++) {
+            b.append(m == 0 ? "" : ", ").append(jsonString(METRIC_NAMES.get(m))).append(": ").append(s.counted(m));
+        }
+        b.append("}\n}\n");
         return b.toString();
-    }
-
-    /** JSON of the four metrics alone: {@code {"dice": ..., "jaccard": ..., "hd95": ..., "asd": ...}}. */
-    public static String toJson(CaseMetrics m) {
-        return "{" + metricsJson(m) + "}";
     }
 
     /**
-     * The results as CSV: header {@code index,case,dice,jaccard,hd95,asd}, one row per case, then rows
-     * {@code mean} and {@code std} with an empty index. A NaN metric is written as {@code nan}.
+     * JSON of the four metrics and the mark: {@code {"dice": ..., "jaccard": ..., "hd95": ..., "asd": ...,
+     * "undefined": false, "metric_rules": "reference"}}.
      */
-    public static String toCsv(List<CaseResult> results) {
-        MetricSummary s = summarize(results);
-        StringBuilder b = new StringBuilder("index,case,").append(String.join(",", METRIC_NAMES)).append('\n');
+    public static String toJson(CaseMetrics m, MetricRules rules) {
+        return "{" + metricsJson(m) + ", \"undefined\": " + m.undefined() + ", \"metric_rules\": "
+                + jsonString(rules.label()) + "}";
+    }
+
+    /**
+     * The results as CSV: header {@code index,case,dice,jaccard,hd95,asd,undefined}, one row per case
+     * (undefined 1 or 0), then rows {@code mean} (its undefined field: the number of undefined cases),
+     * {@code std} and {@code counted} (the cases each mean is over) with an empty index. A NaN metric is
+     * written as {@code nan}.
+     */
+    public static String toCsv(List<CaseResult> results, MetricRules rules) {
+        MetricSummary s = summarize(results, rules);
+        StringBuilder b = new StringBuilder("index,case,").append(String.join(",", METRIC_NAMES)).append(",undefined\n");
         for (int i = 0; i < results.size(); i++) {
+            CaseMetrics m = results.get(i).metrics();
             b.append(i).append(',').append(csvField(results.get(i).name())).append(',')
-                    .append(metricsCsv(results.get(i).metrics())).append('\n');
+                    .append(metricsCsv(m)).append(',').append(m.undefined() ? 1 : 0).append('\n');
         }
-        b.append(",mean,").append(metricsCsv(s.mean())).append('\n');
-        b.append(",std,").append(metricsCsv(s.std())).append('\n');
-        return b.toString();
+        b.append(",mean,").append(metricsCsv(s.mean())).append(',').append(s.undefined()).append('\n');
+        b.append(",std,").append(metricsCsv(s.std())).append(",\n");
+        b.append(",counted");
+        for (int m = 0; m < CaseMetrics.COUNT; m++) {
+            b.append(',').append(s.counted(m));
+        }
+        return b.append(",\n").toString();
     }
 
     private static String fiveDigits(CaseMetrics m) {

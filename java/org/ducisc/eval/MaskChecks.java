@@ -31,6 +31,16 @@ final class MaskChecks {
         voxels(op, b, shape);
     }
 
+    /** True when any voxel of the mask is non-zero (foreground). */
+    static boolean anyForeground(byte[] mask) {
+        for (byte b : mask) {
+            if (b != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Null means unit spacing; otherwise three positive finite values. */
     static double[] spacing(String op, double[] spacing) {
         if (spacing == null) {

@@ -22,7 +22,8 @@ import java.util.Arrays;
  * <p>Empty masks. An empty prediction scores 0 on all four metrics, whatever the truth (the reference's
  * rule). A non-empty prediction against an empty truth, where medpy raises, gives dice 0, jaccard 0 and
  * hd95 = asd = NaN: no surface distance exists, and NaN carries that into {@link MetricSummary} instead of
- * an arbitrary number.
+ * an arbitrary number. Both kinds are marked {@link CaseMetrics#undefined()}; {@link MetricRules} offers
+ * MONAI's rule for them as well.
  */
 public final class SegmentationMetrics {
     private SegmentationMetrics() {
@@ -53,7 +54,7 @@ public final class SegmentationMetrics {
         double dice = 2.0 * both / (a + b);
         double jaccard = (double) both / (a + b - both);
         if (b == 0) {
-            return new CaseMetrics(dice, jaccard, Double.NaN, Double.NaN);
+            return new CaseMetrics(dice, jaccard, Double.NaN, Double.NaN, true);
         }
         byte[] predSurface = surface(prediction, shape);
         byte[] truthSurface = surface(truth, shape);

@@ -100,6 +100,9 @@ public final class SlidingWindow {
      *
      * @param image a float32 volume
      * @return a float32 volume with the image's shape and geometry
+     * @throws IllegalArgumentException if the image holds NaN or infinite voxels, or the probability comes out
+     *                                  non-finite anywhere (NaN weights, or an input such as 3e38 everywhere
+     *                                  that overflows float32): a NaN map would threshold to "no foreground"
      */
     public Volume foregroundProbability(VNet net, Volume image) {
         if (image.isLabels()) {
@@ -120,6 +123,7 @@ public final class SlidingWindow {
             before[a] = pad / 2;
             padded[a] = size[a] + pad;
         }
+        requireFinite(image.floats(), "the image", "");
         float[] source = padWithZeros(image.floats(), size, before, padded);
         int[] xs = starts(padded[0], patch[0], strideXY);
         int[] ys = starts(padded[1], patch[1], strideXY);
@@ -148,8 +152,27 @@ public final class SlidingWindow {
         } finally {
             net.train(wasTraining);
         }
-        return image.withFloats(average(sum, padded, before, size, coverage(padded[0], xs, patch[0]),
-                coverage(padded[1], ys, patch[1]), coverage(padded[2], zs, patch[2])));
+        float[] probability = average(sum, padded, before, size, coverage(padded[0], xs, patch[0]),
+                coverage(padded[1], ys, patch[1]), coverage(padded[2], zs, patch[2]));
+        requireFinite(probability, "the network's foreground probability",
+                " (non-finite weights, or input values too large for float32 arithmetic)");
+        return image.withFloats(probability);
+    }
+
+    /** Throws IllegalArgumentException naming {@code what}, the count and the first index of non-finite values. */
+    private static void requireFinite(float[] values, String what, String hint) {
+        int bad = 0;
+        int first = -1;
+        for (int i = 0; i < values.length; i++) {
+            if (!Float.isFinite(values[i])) {
+                bad++;
+                first = first < 0 ? i : first;
+            }
+        }
+        if (bad > 0) {
+            throw new IllegalArgumentException(what + " is not finite at " + bad + " of " + values.length
+                    + " voxels (first at index " + first + ", " + values[first] + ")" + hint);
+        }
     }
 
     /** Label map: 1 where the probability is above 0.5; with {@code largestComponent} only its largest 26-connected part. */

@@ -37,12 +37,51 @@ public final class FileBytes {
         void write(Path tmp) throws IOException;
     }
 
+    /**
+     * Refuses anything but an existing regular file (after symbolic links): a folder, a device such as
+     * /dev/zero (endless) or a named pipe (blocks until a writer comes) is never read.
+     *
+     * @throws VolumeFormatException naming the file and what it is instead
+     */
+    public static void requireRegularFile(Path file) throws VolumeFormatException {
+        if (Files.isRegularFile(file)) {
+            return;
+        }
+        if (!Files.exists(file)) {
+            throw new VolumeFormatException(file, "file not found");
+        }
+        throw new VolumeFormatException(file, Files.isDirectory(file) ? "is a folder, expected a file"
+                : "not a regular file (a device, named pipe or socket), expected a file");
+    }
+
+    /**
+     * Refuses a read whose buffers would need more than the Java heap's limit ({@code -Xmx}), before
+     * anything is allocated.
+     *
+     * @param what what needs the memory, e.g. "1000x1000x1000 voxels of int16"
+     * @throws HeapLimitException naming the file, the need and the limit in MiB
+     */
+    public static void requireHeap(Path file, String what, long bytes) throws HeapLimitException {
+        long max = Runtime.getRuntime().maxMemory();
+        if (bytes > max - (max >> 3)) {
+            throw new HeapLimitException(file, what + " need " + mib(bytes) + " MiB of memory to read, more than the "
+                    + mib(max) + " MiB heap limit allows (raise the Java heap limit, -Xmx)", bytes);
+        }
+    }
+
+    private static long mib(long bytes) {
+        return (bytes + (1 << 20) - 1) >> 20;
+    }
+
+    /** A regular file's bytes, its size checked against the heap first. */
     static byte[] readAll(Path file) throws IOException {
+        requireRegularFile(file);
         try {
             long size = Files.size(file);
             if (size > Integer.MAX_VALUE - 8) {
                 throw new VolumeFormatException(file, "file of " + size + " bytes is larger than 2 GiB");
             }
+            requireHeap(file, "its " + size + " bytes", size);
             return Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new VolumeFormatException(file, "file not found");

@@ -68,9 +68,7 @@ public final class H5Volumes {
 
     /** Opens with jhdf and turns its unchecked errors on a damaged file into one-line ones. */
     private static <T> T withFile(Path file, H5Action<T> action) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new VolumeFormatException(file, "file not found");
-        }
+        FileBytes.requireRegularFile(file);
         try (HdfFile h5 = new HdfFile(file)) {
             H5DatasetReader.checkLength(file, h5);
             return action.apply(h5);
@@ -80,8 +78,10 @@ public final class H5Volumes {
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
             throw new VolumeFormatException(file, "not a readable HDF5 file (" + why + ")", e);
         } catch (OutOfMemoryError e) {
-            // A damaged size field can make jhdf allocate before any size we could check.
-            throw new VolumeFormatException(file, "not a readable HDF5 file (declared sizes exceed memory)");
+            // A damaged size field can make jhdf allocate before any size we could check; or the heap is small.
+            throw new HeapLimitException(file, "reading it ran out of memory at a " + (Runtime.getRuntime().maxMemory() >> 20)
+                    + " MiB heap limit: the heap is too small, or the file declares absurd sizes (raise the Java heap"
+                    + " limit, -Xmx)", -1);
         }
     }
 
@@ -131,6 +131,8 @@ public final class H5Volumes {
             throw new VolumeFormatException(file, "dataset '" + name + "' declares " + bytes
                     + " bytes, more than a " + fileSize + "-byte file can hold");
         }
+        FileBytes.requireHeap(file, "dataset '" + name + "' of " + dims[0] + "x" + dims[1] + "x" + dims[2] + " values",
+                bytes + n * (label ? 1 : 4));
         Object flat = H5DatasetReader.readFlat(file, h5, name, ds);
         int length = java.lang.reflect.Array.getLength(flat);
         if (length != n) {

@@ -277,7 +277,14 @@ public final class Nifti {
             throw new VolumeFormatException(file, "vox_offset " + voxOffsetF + " is invalid");
         }
         long voxOffset = (long) voxOffsetF;
-        long dataBytes = (long) shape[0] * shape[1] * shape[2] * bpv;
+        long voxels = (long) shape[0] * shape[1] * shape[2];
+        long dataBytes = voxels * bpv;
+        String declared = shape[0] + "x" + shape[1] + "x" + shape[2] + " voxels";
+        if (voxels > Integer.MAX_VALUE - 8) {
+            throw new VolumeFormatException(file, "header declares " + declared + ", more than the 2^31 a volume can hold");
+        }
+        // The raw bytes, and a float32 volume decoded from them.
+        FileBytes.requireHeap(file, declared + " of " + bpv + "-byte type", voxOffset + dataBytes + 4 * voxels);
         long needed = voxOffset + dataBytes;
         byte[] all;
         if (gz) {

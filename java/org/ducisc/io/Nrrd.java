@@ -80,6 +80,9 @@ public final class Nrrd {
         if (dataBytes > Integer.MAX_VALUE - 8) {
             throw new VolumeFormatException(file, "sizes " + fields.get("sizes") + " exceed 2 GiB of data");
         }
+        long voxels = (long) shape[0] * shape[1] * shape[2];
+        FileBytes.requireHeap(file, shape[0] + "x" + shape[1] + "x" + shape[2] + " voxels of " + bpv + "-byte type",
+                dataBytes + 4 * voxels);
         byte[] source = bytes;
         int offset = end;
         Path dataFile = file;

@@ -44,11 +44,20 @@ import org.ducisc.tensor.Tensor;
  *
  * <p>Writing is atomic: a temporary file in the target's directory is written, forced to disk
  * and renamed over the target, so a crash or an error leaves either the old file or the new one.
+ *
+ * <p>Integrity: each tensor's CRC-32C (Castagnoli, RFC 3720; {@link java.util.zip.CRC32C}) over its data
+ * bytes is written into {@code __metadata__} as {@code "crc32c.<name>": "<8 hex digits>"}, strings as the
+ * format requires, so other readers still load the file. Reading verifies every checksum present and
+ * names the tensor that fails; files without checksums (PyTorch's, earlier ones) load unchecked. The
+ * checksums are not part of {@link #metadata()}.
  */
 public final class Safetensors implements AutoCloseable {
     /** A header longer than this is taken as damage rather than allocated. */
     public static final long MAX_HEADER_BYTES = 100_000_000L;
     private static final String METADATA_KEY = "__metadata__";
+    /** Metadata key prefix of a tensor's CRC-32C. */
+    static final String CHECKSUM_PREFIX = "crc32c.";
+    private static final String NO_CHECKSUM = "00000000";
     private static final int WRITE_CHUNK = 1 << 26;
     private static final ValueLayout.OfLong LE_LONG = JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -197,6 +206,11 @@ public final class Safetensors implements AutoCloseable {
     /** Maps and validates {@code file}; the caller closes the result. */
     public static Safetensors read(Path file) throws IOException {
         requireLittleEndianHost();
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            // Opening a named pipe would block until a writer comes; a device has no size to map.
+            throw new FormatException(file, java.nio.file.Files.exists(file) ? "not a regular file (a folder, device or"
+                    + " named pipe), expected a checkpoint file" : "file not found");
+        }
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
@@ -217,6 +231,7 @@ public final class Safetensors implements AutoCloseable {
             MemorySegment data = whole.asSlice(8 + headerLength);
             Map<String, String> metadata = new LinkedHashMap<>();
             Map<String, Info> entries = parseHeader(file, header, data.byteSize(), metadata);
+            verifyChecksums(file, data, entries, metadata);
             return new Safetensors(file, arena, data, metadata, entries);
         } catch (IOException | RuntimeException | Error e) {
             arena.close();
@@ -253,6 +268,40 @@ public final class Safetensors implements AutoCloseable {
         }
         checkLayout(file, entries.values(), dataSize);
         return entries;
+    }
+
+    /** Checks and removes the checksum entries of {@code metadata}; throws naming the first tensor that fails. */
+    private static void verifyChecksums(Path file, MemorySegment data, Map<String, Info> entries,
+                                        Map<String, String> metadata) throws FormatException {
+        var it = metadata.entrySet().iterator();
+        while (it.hasNext()) {
+            Map.Entry<String, String> kv = it.next();
+            if (!kv.getKey().startsWith(CHECKSUM_PREFIX)) {
+                continue;
+            }
+            String name = kv.getKey().substring(CHECKSUM_PREFIX.length());
+            Info info = entries.get(name);
+            if (info == null) {
+                throw new FormatException(file, "damaged header: a checksum for tensor \"" + name
+                        + "\", which the file does not have");
+            }
+            String want = kv.getValue();
+            String got = crc32c(data.asSlice(info.begin(), info.end() - info.begin()));
+            if (!got.equals(want)) {
+                throw new FormatException(file, "tensor \"" + name + "\" fails its checksum (crc32c " + got
+                        + ", recorded " + want + "): the file is damaged");
+            }
+            it.remove();
+        }
+    }
+
+    /** CRC-32C of a segment's bytes, as 8 lowercase hex digits. */
+    private static String crc32c(MemorySegment bytes) {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        for (long at = 0; at < bytes.byteSize(); at += WRITE_CHUNK) {
+            crc.update(bytes.asSlice(at, Math.min(WRITE_CHUNK, bytes.byteSize() - at)).asByteBuffer());
+        }
+        return String.format(java.util.Locale.ROOT, "%08x", crc.getValue());
     }
 
     private static void parseMetadata(Path file, Object value, Map<String, String> metadata) throws FormatException {
@@ -438,12 +487,24 @@ public final class Safetensors implements AutoCloseable {
     /**
      * Writes {@code entries} in the given order, with {@code metadata} (omitted when empty), to
      * {@code file} atomically. The header is compact JSON padded with spaces to a multiple of 8
-     * bytes, as the reference implementation writes it, so equal inputs give equal bytes. On any
-     * failure the temporary file is deleted and an existing {@code file} is left as it was.
+     * bytes, as the reference implementation writes it, so equal inputs give equal bytes. Each
+     * tensor's checksum is added to the metadata (keys of {@code metadata} that look like checksums are
+     * replaced). On any failure the temporary file is deleted and an existing {@code file} is left as it was.
      */
     public static void write(Path file, List<Entry> entries, Map<String, String> metadata) throws IOException {
         requireLittleEndianHost();
-        byte[] header = header(entries, metadata);
+        Map<String, String> withChecksums = new LinkedHashMap<>();
+        metadata.forEach((k, v) -> {
+            if (!k.startsWith(CHECKSUM_PREFIX)) {
+                withChecksums.put(k, v);
+            }
+        });
+        for (Entry e : entries) {
+            withChecksums.put(CHECKSUM_PREFIX + e.name, NO_CHECKSUM);
+        }
+        // The checksums are known once the data is written: the header goes first with placeholders of
+        // the same width and is rewritten in place at the end.
+        byte[] header = header(entries, withChecksums);
         Path dir = file.toAbsolutePath().getParent();
         if (!Files.isDirectory(dir)) {
             throw new NoSuchFileException(dir.toString(), null, "folder does not exist");
@@ -454,7 +515,16 @@ public final class Safetensors implements AutoCloseable {
                 prefix.putLong(header.length).put(header).flip();
                 writeFully(ch, prefix);
                 for (Entry e : entries) {
-                    writeEntry(ch, e);
+                    withChecksums.put(CHECKSUM_PREFIX + e.name, writeEntry(ch, e));
+                }
+                byte[] filled = header(entries, withChecksums);
+                if (filled.length != header.length) {
+                    throw new IllegalStateException("Safetensors.write: header changed length");
+                }
+                ByteBuffer rewrite = ByteBuffer.wrap(filled);
+                long at = 8;
+                while (rewrite.hasRemaining()) {
+                    at += ch.write(rewrite, at);
                 }
                 ch.force(true);
             }
@@ -501,14 +571,18 @@ public final class Safetensors implements AutoCloseable {
         return out;
     }
 
-    /** The filler needs the whole entry in one segment; the writes go in chunks because a ByteBuffer stops at 2 GiB. */
-    private static void writeEntry(FileChannel ch, Entry e) throws IOException {
+    /**
+     * Writes one entry; returns its checksum. The filler needs the whole entry in one segment; the writes go
+     * in chunks because a ByteBuffer stops at 2 GiB.
+     */
+    private static String writeEntry(FileChannel ch, Entry e) throws IOException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment staged = a.allocate(e.byteSize, 64);
             e.filler.accept(staged);
             for (long at = 0; at < e.byteSize; at += WRITE_CHUNK) {
                 writeFully(ch, staged.asSlice(at, Math.min(WRITE_CHUNK, e.byteSize - at)).asByteBuffer());
             }
+            return crc32c(staged);
         }
     }
 

@@ -1,6 +1,9 @@
 package org.ducisc.nn;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -113,7 +116,11 @@ public final class Checkpoint {
         }
     }
 
-    /** Reads the state stored under {@code prefix + name} for every name the model has. */
+    /**
+     * Reads the state stored under {@code prefix + name} for every name the model has. Float values must be
+     * finite, and a batch norm's {@code running_var} non-negative (a variance); otherwise an
+     * IllegalArgumentException names the file, the tensor, the first bad value and its index (C order).
+     */
     public static StateDict readState(Safetensors file, StateDict like, String prefix, Device device) {
         StateDict out = new StateDict();
         for (String name : file.entries().keySet()) {
@@ -128,10 +135,34 @@ public final class Checkpoint {
                 }
                 out.putLong(key, v[0]);
             } else {
+                checkValues(file, name, key.endsWith("running_var"));
                 out.putTensor(key, file.tensor(name, device));
             }
         }
         return out;
+    }
+
+    private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** Throws if F32 entry {@code name} holds a NaN or an infinity, or with {@code variance} a negative value. */
+    public static void checkValues(Safetensors file, String name, boolean variance) {
+        if (file.info(name).dtype() != Safetensors.ElementType.F32) {
+            return;
+        }
+        MemorySegment bytes = file.bytes(name);
+        checkValues(file.file() + ": tensor \"" + name + "\"", bytes.byteSize() / Float.BYTES,
+                i -> bytes.getAtIndex(LE_FLOAT, i), variance);
+    }
+
+    /** Throws if one of the {@code n} values holds a NaN or an infinity, or with {@code variance} a negative value. */
+    private static void checkValues(String what, long n, java.util.function.LongToDoubleFunction value, boolean variance) {
+        for (long i = 0; i < n; i++) {
+            float v = (float) value.applyAsDouble(i);
+            if (!Float.isFinite(v) || (variance && v < 0)) {
+                throw new IllegalArgumentException(what + " holds " + v + " at index " + i
+                        + (Float.isFinite(v) ? " (a variance must not be negative)" : " (weights must be finite)"));
+            }
+        }
     }
 
     /**
@@ -153,7 +184,8 @@ public final class Checkpoint {
                 net.loadStateDict(readState(file, net.stateDict(), "", device));
             } catch (RuntimeException e) {
                 net.close();
-                throw new IllegalArgumentException(path + ": " + e.getMessage(), e);
+                String m = String.valueOf(e.getMessage());
+                throw new IllegalArgumentException(m.startsWith(path.toString()) ? m : path + ": " + m, e);
             }
             return net;
         }
@@ -173,7 +205,9 @@ public final class Checkpoint {
                     }
                     state.putLong(a.name(), a.longs()[0]);
                 } else {
-                    state.putTensor(a.name(), Tensor.of(device, a.floats(), a.shape()));
+                    float[] v = a.floats();
+                    checkValues("tensor \"" + a.name() + "\"", v.length, i -> v[(int) i], a.name().endsWith("running_var"));
+                    state.putTensor(a.name(), Tensor.of(device, v, a.shape()));
                 }
             }
             net.loadStateDict(state);

@@ -9,13 +9,15 @@ import java.util.function.LongFunction;
 import org.ducisc.core.Device;
 import org.ducisc.data.Dataset;
 import org.ducisc.eval.CaseMetrics;
+import org.ducisc.eval.MetricRules;
 import org.ducisc.eval.MetricSummary;
 import org.ducisc.io.FileBytes;
 
 /**
  * One run per seed, each in its own sub-folder {@code seed_N} of the run folder, then the mean and
  * standard deviation over seeds of each run's mean test metrics (population standard deviation,
- * as {@link MetricSummary} computes it), written to {@code seeds.csv}.
+ * as {@link MetricSummary} computes it, under the run's {@link MetricRules}), written to {@code seeds.csv}
+ * with the number of undefined test cases (empty prediction or ground truth) per run and in all.
  */
 public final class SeedSweep {
     /** The runs in seed order, and the summaries over seeds (best is null unless every run has a best). */
@@ -52,29 +54,36 @@ public final class SeedSweep {
         }
         List<CaseMetrics> last = new ArrayList<>();
         List<CaseMetrics> best = new ArrayList<>();
-        StringBuilder csv = new StringBuilder("seed,checkpoint,dice,jaccard,hd95,asd\n");
+        MetricRules rules = base.validation().rules();
+        StringBuilder csv = new StringBuilder("seed,checkpoint,dice,jaccard,hd95,asd,undefined_cases\n");
+        int undefinedLast = 0;
+        int undefinedBest = 0;
         for (int i = 0; i < runs.size(); i++) {
             Trainer.Result r = runs.get(i);
             last.add(r.lastTest().mean());
-            csv.append(row(Long.toString(seeds.get(i)), "last", r.lastTest().mean()));
+            csv.append(row(Long.toString(seeds.get(i)), "last", r.lastTest().mean(), r.lastTest().undefined()));
+            undefinedLast += r.lastTest().undefined();
             if (r.bestTest() != null) {
                 best.add(r.bestTest().mean());
-                csv.append(row(Long.toString(seeds.get(i)), "best", r.bestTest().mean()));
+                csv.append(row(Long.toString(seeds.get(i)), "best", r.bestTest().mean(), r.bestTest().undefined()));
+                undefinedBest += r.bestTest().undefined();
             }
         }
-        MetricSummary lastSummary = MetricSummary.of(last);
-        MetricSummary bestSummary = best.size() == runs.size() ? MetricSummary.of(best) : null;
-        csv.append(row("mean", "last", lastSummary.mean())).append(row("std", "last", lastSummary.std()));
+        MetricSummary lastSummary = rules.summarize(last);
+        MetricSummary bestSummary = best.size() == runs.size() ? rules.summarize(best) : null;
+        csv.append(row("mean", "last", lastSummary.mean(), undefinedLast)).append(row("std", "last", lastSummary.std(), 0));
         if (bestSummary != null) {
-            csv.append(row("mean", "best", bestSummary.mean())).append(row("std", "best", bestSummary.std()));
+            csv.append(row("mean", "best", bestSummary.mean(), undefinedBest))
+                    .append(row("std", "best", bestSummary.std(), 0));
         }
         Path file = base.runDir().resolve("seeds.csv");
         FileBytes.writeText(file, csv.toString());
         return new Outcome(List.copyOf(seeds), runs, lastSummary, bestSummary);
     }
 
-    private static String row(String seed, String checkpoint, CaseMetrics m) {
-        return String.format(Locale.ROOT, "%s,%s,%.6f,%.6f,%.6f,%.6f%n", seed, checkpoint, m.dice(), m.jaccard(), m.hd95(),
-                m.asd());
+    /** One row; {@code undefined}: the undefined test cases of that run (in the mean rows: of all runs). */
+    private static String row(String seed, String checkpoint, CaseMetrics m, int undefined) {
+        return String.format(Locale.ROOT, "%s,%s,%.6f,%.6f,%.6f,%.6f,%s%n", seed, checkpoint, m.dice(), m.jaccard(), m.hd95(),
+                m.asd(), seed.equals("std") ? "" : Integer.toString(undefined));
     }
 }

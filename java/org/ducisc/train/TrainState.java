@@ -100,6 +100,7 @@ final class TrainState {
             List<String> names = new ArrayList<>(student.namedParameters().keySet());
             List<Tensor> momentum = sgd.momentumBuffers();
             for (int i = 0; i < names.size(); i++) {
+                Checkpoint.checkValues(st, "momentum." + names.get(i), false);
                 momentum.get(i).copyFrom(st.tensor("momentum." + names.get(i)));
             }
             Thresholds thresholds = new Thresholds(doubles(meta, "thresholds.background", file),

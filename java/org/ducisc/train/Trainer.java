@@ -18,6 +18,7 @@ import org.ducisc.data.Dataset;
 import org.ducisc.data.SeedStreams;
 import org.ducisc.data.TrainBatch;
 import org.ducisc.eval.Evaluation;
+import org.ducisc.eval.MetricRules;
 import org.ducisc.eval.MetricSummary;
 import org.ducisc.eval.SlidingWindow;
 import org.ducisc.io.EventWriter;
@@ -78,11 +79,26 @@ public final class Trainer {
     /**
      * Validation as the reference does it: after iteration {@code start} and every {@code every}
      * iterations (0 = never) the student's mean Dice on {@code list} (null = the test list, as in the
-     * reference) picks best.safetensors.
+     * reference) picks best.safetensors. {@code rules} are the metric rules of validation and of the
+     * final test report.
      */
-    public record Validation(long start, long every, Path list) {
+    public record Validation(long start, long every, Path list, MetricRules rules) {
+        public Validation {
+            java.util.Objects.requireNonNull(rules, "metric rules");
+        }
+
+        /** With the reference's metric rules. */
+        public Validation(long start, long every, Path list) {
+            this(start, every, list, MetricRules.REFERENCE);
+        }
+
         public static Validation reference() {
             return new Validation(800, 200, null);
+        }
+
+        /** The same schedule with other metric rules. */
+        public Validation withRules(MetricRules other) {
+            return new Validation(start, every, list, other);
         }
 
         boolean due(long completedIterations) {
@@ -275,7 +291,8 @@ public final class Trainer {
                         listener.iteration(it, losses, thresholds);
                     }
                     if (s.validation().due(it + 1)) {
-                        double dice = evaluate(student, dataset, validationCases, window).mean().dice();
+                        double dice = evaluate(student, dataset, validationCases, window, s.validation().rules())
+                                .mean().dice();
                         boolean better = bestIteration < 0 || dice > bestDice;
                         if (better) {
                             bestDice = dice;
@@ -324,19 +341,20 @@ public final class Trainer {
             line(log, "no labeled test cases (no labelsTs): the final report below is on the " + test.size()
                     + " validation cases, which selected the best checkpoint");
         }
-        MetricSummary lastTest = evaluate(student, dataset, test, window);
+        MetricRules rules = s.validation().rules();
+        MetricSummary lastTest = evaluate(student, dataset, test, window, rules);
         MetricSummary bestTest = null;
         if (bestIteration >= 0) {
             try (VNet net = Checkpoint.load(best, student.parameters().get(0).value().device())) {
-                bestTest = evaluate(net, dataset, test, window);
+                bestTest = evaluate(net, dataset, test, window, rules);
             }
         }
         StringBuilder csv = new StringBuilder("checkpoint,iteration,cases,dice,dice_std,jaccard,jaccard_std,hd95,hd95_std,"
-                + "asd,asd_std\n");
-        csv.append(reportRow("last", s.maxIterations(), lastTest));
+                + "asd,asd_std,undefined_cases,metric_rules\n");
+        csv.append(reportRow("last", s.maxIterations(), lastTest, rules));
         line(log, "test metrics of " + last.getFileName() + ": " + describe(lastTest));
         if (bestTest != null) {
-            csv.append(reportRow("best", bestIteration, bestTest));
+            csv.append(reportRow("best", bestIteration, bestTest, rules));
             line(log, "test metrics of " + best.getFileName() + " (iteration " + bestIteration + "): " + describe(bestTest));
         } else {
             line(log, "no validation ran (it starts at iteration " + s.validation().start() + "), so there is no "
@@ -346,13 +364,16 @@ public final class Trainer {
         return new Result(last, lastTest, bestTest == null ? null : best, bestIteration, bestTest);
     }
 
-    private static String reportRow(String name, long iteration, MetricSummary m) {
-        return String.format(Locale.ROOT, "%s,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f%n", name, iteration, m.cases(),
-                m.mean().dice(), m.std().dice(), m.mean().jaccard(), m.std().jaccard(), m.mean().hd95(), m.std().hd95(),
-                m.mean().asd(), m.std().asd());
+    private static String reportRow(String name, long iteration, MetricSummary m, MetricRules rules) {
+        return String.format(Locale.ROOT, "%s,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%s%n", name, iteration,
+                m.cases(), m.mean().dice(), m.std().dice(), m.mean().jaccard(), m.std().jaccard(), m.mean().hd95(),
+                m.std().hd95(), m.mean().asd(), m.std().asd(), m.undefined(), rules.label());
     }
 
-    /** "Dice 0.8812 ± 0.0210, Jaccard ..., HD95 ..., ASD ... (n cases)". */
+    /**
+     * "Dice 0.8812 ± 0.0210, Jaccard ..., HD95 ..., ASD ... (n cases)", then the count of undefined
+     * cases when there are any ({@link Evaluation#undefinedNote}).
+     */
     public static String describe(MetricSummary m) {
         return describe(m, "cases");
     }
@@ -361,13 +382,14 @@ public final class Trainer {
     public static String describe(MetricSummary m, String over) {
         return String.format(Locale.ROOT, "Dice %.4f ± %.4f, Jaccard %.4f ± %.4f, HD95 %.2f ± %.2f, ASD %.2f ± %.2f (%d %s)",
                 m.mean().dice(), m.std().dice(), m.mean().jaccard(), m.std().jaccard(), m.mean().hd95(), m.std().hd95(),
-                m.mean().asd(), m.std().asd(), m.cases(), over);
+                m.mean().asd(), m.std().asd(), m.cases(), over) + (Evaluation.undefinedNote(m).isEmpty() ? ""
+                : " " + Evaluation.undefinedNote(m));
     }
 
-    /** The reference's evaluation (sliding window, 0.5 threshold, no post-processing) of {@code cases}. */
-    public static MetricSummary evaluate(VNet net, Dataset dataset, List<String> cases, SlidingWindow window)
-            throws IOException {
-        return Evaluation.summarize(Evaluation.run(net, dataset, cases, window, false, null));
+    /** The reference's evaluation (sliding window, 0.5 threshold, no post-processing) of {@code cases} under {@code rules}. */
+    public static MetricSummary evaluate(VNet net, Dataset dataset, List<String> cases, SlidingWindow window,
+                                         MetricRules rules) throws IOException {
+        return Evaluation.summarize(Evaluation.run(net, dataset, cases, window, false, rules, null), rules);
     }
 
     /** The sliding window for a training patch: the data set's strides, never longer than the patch side. */
@@ -545,6 +567,10 @@ public final class Trainer {
         m.put("val_start", Long.toString(s.validation().start()));
         m.put("val_every", Long.toString(s.validation().every()));
         m.put("val_list", s.validation().list() == null ? "null" : q(s.validation().list().toString()));
+        m.put("metric_rules", q(s.validation().rules().label()));
+        // The derivation of the random streams (SeedStreams): a run started under an earlier one cannot
+        // be continued draw for draw, so its --resume is refused.
+        m.put("seed_streams", "2");
         return m;
     }
 

@@ -117,6 +117,27 @@ class PthCheckpointTest {
         assertEquals(1, e.getMessage().lines().count());
     }
 
+    @Test
+    void nonFiniteWeightsAreRefusedAsInSafetensors() throws IOException {
+        // vnet_b1.pth with the first float of storage 0 (block_one.conv.0.weight) set to NaN, CRCs rewritten.
+        Path bad = tmp.resolve("nan.pth");
+        try (java.util.zip.ZipFile in = new java.util.zip.ZipFile(PthTest.fixture("vnet_b1.pth").toFile());
+             java.util.zip.ZipOutputStream out = new java.util.zip.ZipOutputStream(Files.newOutputStream(bad))) {
+            for (java.util.zip.ZipEntry e : java.util.Collections.list(in.entries())) {
+                byte[] b = in.getInputStream(e).readAllBytes();
+                if (e.getName().endsWith("/data/0")) {
+                    java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(0, Float.NaN);
+                }
+                out.putNextEntry(new java.util.zip.ZipEntry(e.getName()));
+                out.write(b);
+                out.closeEntry();
+            }
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.load(bad, Device.CPU));
+        assertTrue(e.getMessage().equals(bad + ": tensor \"block_one.conv.0.weight\" holds NaN at index 0 (weights must be finite)"),
+                e.getMessage());
+    }
+
     private record Result(int code, String out, String err) {}
 
     private static synchronized Result cli(String... args) {

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.ducisc.core.Device;
-import org.ducisc.data.Phantom;
 import org.ducisc.io.Nifti;
 import org.ducisc.io.Volume;
 import org.ducisc.nn.Checkpoint;
@@ -107,13 +106,17 @@ class BadInputCommandsTest {
         Outcome o = run("metrics", "--pred", fixture("label_scaled.nii").toString(), "--gt",
                 fixture("label_truth.nii").toString());
         assertEquals(0, o.code(), o.err());
-        assertTrue(o.out().startsWith("{\"dice\": 1.0, \"jaccard\": 1.0, \"hd95\": 0.0, \"asd\": 0.0}"), o.out());
+        assertTrue(o.out().startsWith("{\"dice\": 1.0, \"jaccard\": 1.0, \"hd95\": 0.0, \"asd\": 0.0, \"undefined\": false,"), o.out());
     }
 
     @Test
     void zScoreOfANonFiniteImageSaysSo() throws IOException {
-        Volume image = Phantom.generate(1, 5, new int[] {16, 16, 16}).image();
-        float[] v = image.floats().clone();
+        float[] v = new float[16 * 16 * 16];
+        java.util.Random random = new java.util.Random(17);
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) random.nextGaussian();
+        }
+        Volume image = Volume.ofFloats(new int[] {16, 16, 16}, v);
         v[100] = Float.NaN;
         v[200] = Float.POSITIVE_INFINITY;
         Path in = tmp.resolve("nan.nii");
@@ -133,5 +136,36 @@ class BadInputCommandsTest {
         System.arraycopy(options, 0, all, 1, options.length);
         System.arraycopy(rest, 0, all, 1 + options.length, rest.length);
         return all;
+    }
+
+    /** Runs the CLI in a fresh JVM with {@code jvmOptions}; returns exit code and stderr. */
+    static Outcome subprocess(List<String> jvmOptions, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new java.util.ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8)
+                .replaceAll("(?m)^WARNING: Using incubator modules.*\\R", "");
+        return new Outcome(p.waitFor(), "", err);
+    }
+
+    @Test
+    void jvmLimitsEndInOneLine() throws Exception {
+        Outcome threads = subprocess(List.of("-Dducisc.threads=0"), "bench", "vnet", "--patch", "16,16,16",
+                "--base-filters", "2", "--runs", "1");
+        assertEquals(1, threads.code(), threads.err());
+        assertEquals("ducisc: system property ducisc.threads=0: the CPU thread count must be a whole number >= 1",
+                threads.err().strip());
+        // 128^3 float32 image and uint8 label: about 10 MB of values, more than a 16 MB heap can read.
+        Path h5 = tmp.resolve("big.h5");
+        int[] shape = {128, 128, 128};
+        org.ducisc.io.H5Volumes.write(h5, Volume.ofFloats(shape, new float[128 * 128 * 128]),
+                Volume.ofLabels(shape, new byte[128 * 128 * 128]));
+        Outcome heap = subprocess(List.of("-Xmx16m"), "metrics", "--pred", h5.toString(), "--gt", h5.toString());
+        assertEquals(1, heap.code(), heap.err());
+        assertEquals(1, heap.err().strip().lines().count(), heap.err());
+        assertTrue(heap.err().contains("DUCISC_JAVA_OPTS=-Xmx") && heap.err().contains("MiB"), heap.err());
     }
 }

@@ -135,7 +135,8 @@ class InferenceCommandsTest {
             CaseMetrics m = want.get(i);
             String line = String.format(Locale.ROOT, "%02d,\t%s, %s, %s, %s", i, py5(m.dice()), py5(m.jaccard()),
                     py5(m.hd95()), py5(m.asd()));
-            assertTrue(lines.contains(line), "missing '" + line + "' in\n" + r.out());
+            String marked = line + (m.undefined() ? "\tundefined (empty prediction or ground truth)" : "");
+            assertTrue(lines.contains(marked), "missing '" + marked + "' in\n" + r.out());
             sum[0] += m.dice();
         }
         String summary = lines.stream().filter(l -> l.startsWith("mean (std):")).findFirst().orElseThrow();
@@ -144,12 +145,12 @@ class InferenceCommandsTest {
         String json = Files.readString(report.resolveSibling("r.json"));
         String csv = Files.readString(report.resolveSibling("r.csv"));
         List<String> rows = csv.lines().toList();
-        assertEquals("index,case,dice,jaccard,hd95,asd", rows.get(0));
-        assertEquals(cases.size() + 3, rows.size(), csv);
+        assertEquals("index,case,dice,jaccard,hd95,asd,undefined", rows.get(0));
+        assertEquals(cases.size() + 4, rows.size(), csv);
         for (int i = 0; i < cases.size(); i++) {
             CaseMetrics m = want.get(i);
-            assertEquals(i + "," + cases.get(i) + "," + m.dice() + "," + m.jaccard() + "," + m.hd95() + "," + m.asd(),
-                    rows.get(i + 1));
+            assertEquals(i + "," + cases.get(i) + "," + m.dice() + "," + m.jaccard() + "," + m.hd95() + "," + m.asd()
+                    + "," + (m.undefined() ? 1 : 0), rows.get(i + 1));
             Matcher jm = Pattern.compile("\"case\": \"" + cases.get(i) + "\", \"dice\": ([^,]+), \"jaccard\": ([^,]+), "
                     + "\"hd95\": ([^,]+), \"asd\": ([^,]+),").matcher(json);
             assertTrue(jm.find(), json);
@@ -217,13 +218,17 @@ class InferenceCommandsTest {
         assertEquals(0, r.code(), r.err());
         CaseMetrics m = SegmentationMetrics.evaluate(p, t, shape, new double[] {0.5, 1, 2.5});
         assertEquals("{\"dice\": " + m.dice() + ", \"jaccard\": " + m.jaccard() + ", \"hd95\": " + m.hd95()
-                + ", \"asd\": " + m.asd() + "}", r.out().strip());
+                + ", \"asd\": " + m.asd() + ", \"undefined\": false, \"metric_rules\": \"reference\"}", r.out().strip());
 
         Path empty = tmp.resolve("empty.nii");
         Nifti.write(empty, Volume.ofLabels(shape, new byte[p.length]));
         Result noTruth = run("metrics", "--pred", pred.toString(), "--gt", empty.toString());
         assertEquals(0, noTruth.code(), noTruth.err());
-        assertEquals("{\"dice\": 0.0, \"jaccard\": 0.0, \"hd95\": null, \"asd\": null}", noTruth.out().strip());
+        assertEquals("{\"dice\": 0.0, \"jaccard\": 0.0, \"hd95\": null, \"asd\": null, \"undefined\": true,"
+                + " \"metric_rules\": \"reference\"}", noTruth.out().strip());
+        Result monai = run("metrics", "--pred", pred.toString(), "--gt", empty.toString(), "--metric-rules", "monai");
+        assertEquals("{\"dice\": null, \"jaccard\": null, \"hd95\": null, \"asd\": null, \"undefined\": true,"
+                + " \"metric_rules\": \"monai\"}", monai.out().strip());
     }
 
     /** One line on stderr naming {@code mention}, exit code 1, and none of {@code outputs} exists. */
@@ -240,6 +245,29 @@ class InferenceCommandsTest {
                 }
             }
         }
+    }
+
+    /** Issue 14, item 6: NaN weights are refused by name before any output is written. */
+    @Test
+    void nanWeightsAreRefusedNamingTheTensor() throws IOException {
+        Path out = tmp.resolve("nf").resolve("label.nii.gz");
+        // NaN weights are refused when the checkpoint is loaded, naming the tensor.
+        Path nanWeights = tmp.resolve("nan.safetensors");
+        try (VNet net = network()) {
+            org.ducisc.tensor.Tensor w = net.parameters().get(5).value();
+            float[] nan = new float[Math.toIntExact(w.numel())];
+            java.util.Arrays.fill(nan, Float.NaN);
+            try (org.ducisc.tensor.Tensor t = org.ducisc.tensor.Tensor.of(nan, w.shape())) {
+                w.copyFrom(t);
+            }
+            Checkpoint.save(nanWeights, net, Map.of());
+        }
+        Path image = tmp.resolve("image.nii.gz");
+        Nifti.write(image, Phantom.generate(1, 5, new int[] {32, 32, 32}).image());
+        failsCleanly("nan.safetensors: tensor \"", List.of(out), windowed("predict", "--checkpoint",
+                nanWeights.toString(), "--input", image.toString(), "--output", out.toString()));
+        failsCleanly("NaN at index 0", List.of(), windowed("test", "--root-path", root.toString(), "--checkpoint",
+                nanWeights.toString(), "--report", tmp.resolve("nf").resolve("r").toString()));
     }
 
     @Test

@@ -26,18 +26,21 @@ class EvaluationTest {
     @Test
     void csvAndJsonCarryTheSameNumbers() {
         // mean and std as numpy.mean / numpy.std print them for these values.
-        assertEquals("index,case,dice,jaccard,hd95,asd\n"
-                + "0,a,0.9,0.8181818181818182,2.0,0.5\n"
-                + "1,\"b,\"\"c\"\"\",0.7,0.5384615384615384,nan,nan\n"
-                + ",mean,0.8,0.6783216783216783,nan,nan\n"
-                + ",std,0.10000000000000003,0.1398601398601399,nan,nan\n", Evaluation.toCsv(RESULTS));
+        assertEquals("index,case,dice,jaccard,hd95,asd,undefined\n"
+                + "0,a,0.9,0.8181818181818182,2.0,0.5,0\n"
+                + "1,\"b,\"\"c\"\"\",0.7,0.5384615384615384,nan,nan,0\n"
+                + ",mean,0.8,0.6783216783216783,nan,nan,0\n"
+                + ",std,0.10000000000000003,0.1398601398601399,nan,nan,\n"
+                + ",counted,2,2,2,2,\n", Evaluation.toCsv(RESULTS, MetricRules.REFERENCE));
         Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("patch", new int[] {112, 112, 80});
         settings.put("nms", true);
-        String json = Evaluation.toJson(settings, RESULTS);
-        assertTrue(json.startsWith("{\n  \"patch\": [112, 112, 80],\n  \"nms\": true,\n  \"cases\": [\n"), json);
+        String json = Evaluation.toJson(settings, RESULTS, MetricRules.REFERENCE);
+        assertTrue(json.startsWith("{\n  \"patch\": [112, 112, 80],\n  \"nms\": true,\n  \"metric_rules\": \"reference\",\n"
+                + "  \"cases\": [\n"), json);
         assertTrue(json.contains("{\"index\": 1, \"case\": \"b,\\\"c\\\"\", \"dice\": 0.7, \"jaccard\": 0.5384615384615384,"
-                + " \"hd95\": null, \"asd\": null, \"inference_seconds\": 2.0, \"metrics_seconds\": 0.5}"), json);
+                + " \"hd95\": null, \"asd\": null, \"undefined\": false, \"inference_seconds\": 2.0,"
+                + " \"metrics_seconds\": 0.5}"), json);
         assertTrue(json.contains("\"mean\": {\"dice\": 0.8, \"jaccard\": 0.6783216783216783, \"hd95\": null, \"asd\": null}"),
                 json);
     }

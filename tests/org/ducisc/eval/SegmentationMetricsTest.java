@@ -64,7 +64,7 @@ class SegmentationMetricsTest {
         prediction[17] = 1;
         prediction[18] = 1;
         CaseMetrics m = SegmentationMetrics.evaluate(prediction, new byte[60], shape);
-        assertEquals(new CaseMetrics(0, 0, Double.NaN, Double.NaN), m);
+        assertEquals(new CaseMetrics(0, 0, Double.NaN, Double.NaN, true), m);
     }
 
     @Test

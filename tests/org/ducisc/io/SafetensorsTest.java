@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -84,7 +85,7 @@ class SafetensorsTest {
     }
 
     @Test
-    void equalInputsGiveEqualBytesAndNoMetadataMeansNoMetadataKey() throws IOException {
+    void equalInputsGiveEqualBytesAndNoMetadataMeansOnlyTheChecksums() throws IOException {
         Path a = dir.resolve("a.safetensors");
         Path b = dir.resolve("b.safetensors");
         List<Entry> entries = List.of(Entry.floats("x", new float[] {1, 2, 3, 4, 5}, 5, 1));
@@ -94,7 +95,8 @@ class SafetensorsTest {
         assertArrayEquals(bytes, Files.readAllBytes(b));
         long n = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
         assertEquals(0, n % 8);
-        assertEquals("{\"x\":{\"dtype\":\"F32\",\"shape\":[5,1],\"data_offsets\":[0,20]}}",
+        assertEquals("{\"__metadata__\":{\"crc32c.x\":\"404a808d\"},\"x\":{\"dtype\":\"F32\",\"shape\":[5,1],"
+                + "\"data_offsets\":[0,20]}}",
                 new String(bytes, 8, (int) n, StandardCharsets.UTF_8).stripTrailing());
         try (Safetensors st = Safetensors.read(a)) {
             assertTrue(st.metadata().isEmpty());
@@ -144,7 +146,11 @@ class SafetensorsTest {
         }
     }
 
-    /** Our writer reproduces the Python writer's file byte for byte (same JSON, same padding). */
+    /**
+     * Our writer reproduces the Python writer's file byte for byte (same JSON, same padding) but for the
+     * checksums it adds to the metadata: the data after the header is identical, and so is the header
+     * with the checksum keys taken out.
+     */
     @ParameterizedTest
     @ValueSource(strings = {"vnet_small.safetensors", "vnet_f16.safetensors"})
     void rewritingAPythonFixtureGivesTheSameBytes(String name) throws Exception {
@@ -158,7 +164,15 @@ class SafetensorsTest {
             }
             Safetensors.write(copy, entries, st.metadata());
         }
-        assertEquals(-1, Files.mismatch(original, copy));
+        byte[] a = Files.readAllBytes(original);
+        byte[] b = Files.readAllBytes(copy);
+        int ha = 8 + (int) ByteBuffer.wrap(a).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        int hb = 8 + (int) ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        assertArrayEquals(Arrays.copyOfRange(a, ha, a.length), Arrays.copyOfRange(b, hb, b.length));
+        String headerA = new String(a, 8, ha - 8, StandardCharsets.UTF_8).strip();
+        String headerB = new String(b, 8, hb - 8, StandardCharsets.UTF_8).strip()
+                .replaceAll("\"crc32c\\.[^\"]*\":\"[0-9a-f]{8}\",?", "").replace(",}", "}").replace("\"__metadata__\":{},", "");
+        assertEquals(headerA, headerB);
     }
 
     // ---- validation, one problem at a time ----
@@ -254,7 +268,8 @@ class SafetensorsTest {
                 fail("trial " + trial + ": " + e, e);
             }
         }
-        assertTrue(read > 20 && rejected > 100, "read " + read + ", rejected " + rejected);
+        // Flips in the data now fail the checksums, so most damaged files are rejected.
+        assertTrue(read > 5 && rejected > 300, "read " + read + ", rejected " + rejected);
     }
 
     private static void readEverything(Safetensors st) {

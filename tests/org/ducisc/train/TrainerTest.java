@@ -12,6 +12,7 @@ import java.util.Map;
 import org.ducisc.core.Device;
 import org.ducisc.data.Dataset;
 import org.ducisc.data.Phantom;
+import org.ducisc.eval.MetricRules;
 import org.ducisc.eval.SlidingWindow;
 import org.ducisc.io.TfEvents;
 import org.ducisc.nn.Checkpoint;
@@ -100,10 +101,10 @@ class TrainerTest {
         assertEquals(dice.indexOf(max) + 1, r.bestIteration(), "the first iteration with the highest Dice: " + dice);
         SlidingWindow window = Trainer.testWindow(ds, s.patch());
         try (VNet best = Checkpoint.load(r.best(), Device.CPU); VNet last = Checkpoint.load(r.last(), Device.CPU)) {
-            assertEquals(max, Trainer.evaluate(best, ds, valCases, window).mean().dice(), 0.0,
+            assertEquals(max, Trainer.evaluate(best, ds, valCases, window, MetricRules.REFERENCE).mean().dice(), 0.0,
                     "best.safetensors holds the weights that scored the best validation Dice");
-            assertEquals(r.bestTest(), Trainer.evaluate(best, ds, ds.testCases(), window));
-            assertEquals(r.lastTest(), Trainer.evaluate(last, ds, ds.testCases(), window));
+            assertEquals(r.bestTest(), Trainer.evaluate(best, ds, ds.testCases(), window, MetricRules.REFERENCE));
+            assertEquals(r.lastTest(), Trainer.evaluate(last, ds, ds.testCases(), window, MetricRules.REFERENCE));
         }
         List<String> report = Files.readAllLines(runs.resolve("v/test_metrics.csv"));
         assertEquals(3, report.size(), "header, last and best: " + report);

@@ -27,9 +27,19 @@ public final class Parallel {
     }
 
     private static int threadCount() {
-        int n = Integer.getInteger("ducisc.threads", Runtime.getRuntime().availableProcessors());
+        String text = System.getProperty("ducisc.threads");
+        if (text == null) {
+            return Runtime.getRuntime().availableProcessors();
+        }
+        int n;
+        try {
+            n = Integer.parseInt(text.strip());
+        } catch (NumberFormatException e) {
+            n = 0;
+        }
         if (n < 1) {
-            throw new IllegalArgumentException("ducisc.threads must be >= 1, got " + n);
+            throw new IllegalArgumentException("system property ducisc.threads=" + text
+                    + ": the CPU thread count must be a whole number >= 1");
         }
         return n;
     }
