@@ -88,8 +88,14 @@ public final class Pth {
     private Pth() {
     }
 
-    /** True when the file starts like a zip archive (the format {@code torch.save} writes). */
+    /**
+     * True when {@code file} is a regular file that starts like a zip archive (the format {@code torch.save}
+     * writes); false for anything else, including a missing file, a folder or a named pipe (never opened).
+     */
     public static boolean isZip(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            return false;
+        }
         try (InputStream in = Files.newInputStream(file)) {
             byte[] head = in.readNBytes(4);
             return head.length == 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4;

@@ -138,6 +138,17 @@ class PthCheckpointTest {
                 e.getMessage());
     }
 
+    @Test
+    void aNamedPipeOrMissingFileIsNotOpenedToSniffItsFormat() throws Exception {
+        Path fifo = tmp.resolve("weights.pth");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        java.io.IOException e = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(10),
+                () -> assertThrows(java.io.IOException.class, () -> Checkpoint.load(fifo, Device.CPU)));
+        assertTrue(e.getMessage().contains("not a regular file"), e.getMessage());
+        e = assertThrows(java.io.IOException.class, () -> Checkpoint.load(tmp.resolve("none.pth"), Device.CPU));
+        assertTrue(e.getMessage().endsWith("none.pth: file not found"), e.getMessage());
+    }
+
     private record Result(int code, String out, String err) {}
 
     private static synchronized Result cli(String... args) {
