@@ -73,6 +73,18 @@ class NiftiFolderCommandsTest {
     }
 
     @Test
+    void testCommandTakesAPyTorchCheckpoint() throws IOException {
+        Path data = NiftiFolders.write(tmp.resolve("Task02_Pth"), false, 75);
+        Path pth = org.ducisc.io.PthTest.fixture("vnet_b1.pth");
+        TrainCommandTest.Outcome test = TrainCommandTest.run("test", "--root-path", data.toString(), "--checkpoint",
+                pth.toString(), "--patch", "16,16,16", "--stride-xy", "8", "--stride-z", "8", "--device", "cpu",
+                "--save-predictions", tmp.resolve("p").toString(), "--report", tmp.resolve("r").toString());
+        assertEquals(0, test.code(), test.err() + test.out());
+        assertTrue(test.out().contains("mean (std):"), test.out());
+        assertTrue(Files.isRegularFile(tmp.resolve("r.json")));
+    }
+
+    @Test
     void theApiTrainsOnANiftiFolder() throws Exception {
         Path data = NiftiFolders.write(tmp.resolve("Task02_Api"), false, 74);
         org.ducisc.api.TrainingResult r = org.ducisc.api.TrainingRun.builder(data).labelnum(2).maxIterations(2)
