@@ -11,8 +11,10 @@ constexpr int kReduceThreads = 512;
 
 // Sum over channel k of (x - shift) or (x - shift)^2; the difference is taken in float, then widened,
 // as the CPU backend does.
-__device__ double channelSum(const float *x, int n, int c, int64_t s, int k, float shift, bool square,
-                             double *scratch) {
+using ReduceBlock = ducisc::Block<kReduceThreads>;
+
+__device__ double channelSum(ReduceBlock block, const float *x, int n, int c, int64_t s, int k, float shift,
+                             bool square, double (&scratch)[kReduceThreads]) {
     double acc = 0.0;
     for (int i = 0; i < n; i++) {
         const float *row = x + ((int64_t) i * c + k) * s;
@@ -21,17 +23,17 @@ __device__ double channelSum(const float *x, int n, int c, int64_t s, int k, flo
             acc += square ? v * v : v;
         }
     }
-    return ducisc::blockSum<kReduceThreads>(acc, scratch);
+    return ducisc::blockSum(block, acc, scratch);
 }
 
-__global__ void statsKernel(const float *x, int n, int c, int64_t s, float *mean, float *var) {
+__global__ void statsKernel(ReduceBlock block, const float *x, int n, int c, int64_t s, float *mean, float *var) {
     __shared__ double scratch[kReduceThreads];
     int k = blockIdx.x;
     double m = (double) n * s;
-    double mu = channelSum(x, n, c, s, k, 0.0f, false, scratch) / m;
+    double mu = channelSum(block, x, n, c, s, k, 0.0f, false, scratch) / m;
     float muF = static_cast<float>(mu);
     // A second pass over (x - mean)^2 rather than E[x^2] - mean^2, which cancels badly when |mean| >> std.
-    double sq = channelSum(x, n, c, s, k, muF, true, scratch);
+    double sq = channelSum(block, x, n, c, s, k, muF, true, scratch);
     if (threadIdx.x == 0) {
         double d = mu - muF;  // muF differs from mu by rounding; correct the second moment for that offset
         mean[k] = muF;
@@ -54,8 +56,9 @@ __device__ inline float gradient(const float *gy, const float *reluOut, int64_t 
     return reluOut == nullptr || reluOut[t] > 0.0f ? gy[t] : 0.0f;
 }
 
-__global__ void backwardReduceKernel(const float *x, const float *gy, const float *reluOut, const float *mean,
-                                     const float *invStd, int n, int c, int64_t s, float *sumGy, float *sumGyXhat) {
+__global__ void backwardReduceKernel(ReduceBlock block, const float *x, const float *gy, const float *reluOut,
+                                     const float *mean, const float *invStd, int n, int c, int64_t s, float *sumGy,
+                                     float *sumGyXhat) {
     __shared__ double scratch[kReduceThreads];
     int k = blockIdx.x;
     float mu = mean[k];
@@ -69,8 +72,8 @@ __global__ void backwardReduceKernel(const float *x, const float *gy, const floa
             sgx += g * (static_cast<double>(x[row + j]) - mu);
         }
     }
-    double totalG = ducisc::blockSum<kReduceThreads>(sg, scratch);
-    double totalGx = ducisc::blockSum<kReduceThreads>(sgx, scratch);
+    double totalG = ducisc::blockSum(block, sg, scratch);
+    double totalGx = ducisc::blockSum(block, sgx, scratch);
     if (threadIdx.x == 0) {
         sumGy[k] = static_cast<float>(totalG);
         sumGyXhat[k] = static_cast<float>(totalGx * invStd[k]);
@@ -101,8 +104,8 @@ extern "C" int ducisc_cuda_batch_norm_stats(void *stream, const float *x, int32_
     if (c == 0) {
         return 0;
     }
-    statsKernel<<<c, kReduceThreads, 0, ducisc::asStream(stream)>>>(x, n, c, s, mean, var);
-    return ducisc::checkLaunch("ducisc_cuda_batch_norm_stats");
+    return ducisc::launchBlocks("ducisc_cuda_batch_norm_stats", statsKernel, c, 1, 1, 0, ducisc::asStream(stream), x,
+                                n, c, s, mean, var);
 }
 
 extern "C" int ducisc_cuda_channel_affine(void *stream, const float *x, const float *scale, const float *shift,
@@ -111,9 +114,8 @@ extern "C" int ducisc_cuda_channel_affine(void *stream, const float *x, const fl
     if (total == 0) {
         return 0;
     }
-    affineKernel<<<ducisc::gridFor(total), ducisc::kThreads, 0, ducisc::asStream(stream)>>>(x, scale, shift, c, s,
-                                                                                            relu, y, total);
-    return ducisc::checkLaunch("ducisc_cuda_channel_affine");
+    return ducisc::launch("ducisc_cuda_channel_affine", affineKernel, ducisc::gridFor(total), ducisc::asStream(stream),
+                          x, scale, shift, c, s, relu, y, total);
 }
 
 extern "C" int ducisc_cuda_batch_norm_backward_reduce(void *stream, const float *x, const float *gy,
@@ -123,9 +125,8 @@ extern "C" int ducisc_cuda_batch_norm_backward_reduce(void *stream, const float 
     if (c == 0) {
         return 0;
     }
-    backwardReduceKernel<<<c, kReduceThreads, 0, ducisc::asStream(stream)>>>(x, gy, relu_out, mean, inv_std, n, c, s,
-                                                                             sum_gy, sum_gy_xhat);
-    return ducisc::checkLaunch("ducisc_cuda_batch_norm_backward_reduce");
+    return ducisc::launchBlocks("ducisc_cuda_batch_norm_backward_reduce", backwardReduceKernel, c, 1, 1, 0,
+                                ducisc::asStream(stream), x, gy, relu_out, mean, inv_std, n, c, s, sum_gy, sum_gy_xhat);
 }
 
 extern "C" int ducisc_cuda_batch_norm_backward_data(void *stream, const float *x, const float *gy,
@@ -137,7 +138,7 @@ extern "C" int ducisc_cuda_batch_norm_backward_data(void *stream, const float *x
     if (total == 0) {
         return 0;
     }
-    backwardDataKernel<<<ducisc::gridFor(total), ducisc::kThreads, 0, ducisc::asStream(stream)>>>(
-        x, gy, relu_out, mean, inv_std, gamma, sum_gy, sum_gy_xhat, c, s, (double) n * s, gx, total);
-    return ducisc::checkLaunch("ducisc_cuda_batch_norm_backward_data");
+    return ducisc::launch("ducisc_cuda_batch_norm_backward_data", backwardDataKernel, ducisc::gridFor(total),
+                          ducisc::asStream(stream), x, gy, relu_out, mean, inv_std, gamma, sum_gy, sum_gy_xhat, c, s,
+                          (double) n * s, gx, total);
 }

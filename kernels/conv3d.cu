@@ -5,7 +5,8 @@
 // Weight-gradient idea: one block per (out channel, in channel) pair; each thread walks a fixed
 // stride of the (sample, output position) space and keeps one double accumulator per kernel tap in
 // registers (kernel size a template parameter for the V-Net's 3x3x3, 2x2x2 and 1x1x1; other sizes
-// take a block per weight element), then fixed-order block trees: deterministic, no atomics.
+// take a block per weight element), then fixed-order block trees, all taps level by level
+// (ducisc::blockSums: 8 barriers, not 27 x 9): deterministic, no atomics.
 #include "conv.cuh"
 
 namespace {
@@ -14,9 +15,9 @@ using ducisc::ConvGeo;
 using ducisc::kChannelBlock;
 using ducisc::kConvThreads;
 
-__global__ void __launch_bounds__(kConvThreads) forwardKernel(const float *x, const float *w, const float *bias,
-                                                              float *y, ConvGeo g) {
-    extern __shared__ float sw[];
+__global__ void __launch_bounds__(kConvThreads) forwardKernel(ducisc::Block<kConvThreads>, const float *x,
+                                                              const float *w, const float *bias, float *y, ConvGeo g) {
+    DUCISC_DYNAMIC_SHARED(float, sw);
     const int kvol = g.kvol();
     const int64_t outVol = g.outVol();
     const int64_t inVol = g.inVol();
@@ -85,11 +86,16 @@ __device__ inline void storeWeight(float *gw, int64_t i, double total, int accum
     gw[i] = static_cast<float>(accumulate ? gw[i] + total : total);
 }
 
+// 128 threads: the KV trees of blockSums then fit in static shared memory (27 x 128 doubles = 27 KiB).
+constexpr int kWeightThreads = 128;
+using WeightBlock = ducisc::Block<kWeightThreads>;
+
 template <int K0, int K1, int K2>
-__global__ void __launch_bounds__(ducisc::kThreads) backwardWeightKernel(const float *x, const float *gy, float *gw,
-                                                                         ConvGeo g, int accumulate) {
+__global__ void __launch_bounds__(kWeightThreads) backwardWeightKernel(WeightBlock block, const float *x,
+                                                                       const float *gy, float *gw, ConvGeo g,
+                                                                       int accumulate) {
     constexpr int KV = K0 * K1 * K2;
-    __shared__ double scratch[ducisc::kThreads];
+    __shared__ double scratch[KV][kWeightThreads];
     const int co = blockIdx.x / g.cin;
     const int ci = blockIdx.x % g.cin;
     const int64_t outVol = g.outVol();
@@ -125,20 +131,18 @@ __global__ void __launch_bounds__(ducisc::kThreads) backwardWeightKernel(const f
         }
     }
     const int64_t base = ((int64_t) co * g.cin + ci) * KV;
-#pragma unroll
-    for (int kk = 0; kk < KV; kk++) {
-        double total = ducisc::blockSum<ducisc::kThreads>(acc[kk], scratch);
-        if (threadIdx.x == 0) {
-            storeWeight(gw, base + kk, total, accumulate);
-        }
+    double total[KV];
+    ducisc::blockSums(block, acc, scratch, total);
+    for (int kk = threadIdx.x; kk < KV; kk += blockDim.x) {
+        storeWeight(gw, base + kk, total[kk], accumulate);
     }
 }
 
 // Any kernel size: one block per weight element.
-__global__ void __launch_bounds__(ducisc::kThreads) backwardWeightGenericKernel(const float *x, const float *gy,
-                                                                                float *gw, ConvGeo g,
-                                                                                int accumulate) {
-    __shared__ double scratch[ducisc::kThreads];
+__global__ void __launch_bounds__(kWeightThreads) backwardWeightGenericKernel(WeightBlock block, const float *x,
+                                                                              const float *gy, float *gw, ConvGeo g,
+                                                                              int accumulate) {
+    __shared__ double scratch[kWeightThreads];
     const int kvol = g.kvol();
     const int kk = static_cast<int>(blockIdx.x % kvol);
     const int ci = static_cast<int>(blockIdx.x / kvol % g.cin);
@@ -164,7 +168,7 @@ __global__ void __launch_bounds__(ducisc::kThreads) backwardWeightGenericKernel(
             }
         }
     }
-    double total = ducisc::blockSum<ducisc::kThreads>(acc, scratch);
+    double total = ducisc::blockSum(block, acc, scratch);
     if (threadIdx.x == 0) {
         storeWeight(gw, blockIdx.x, total, accumulate);
     }
@@ -187,11 +191,10 @@ extern "C" int ducisc_cuda_conv3d_forward(void *stream, const float *x, const fl
     if (outVol == 0 || g.batch == 0 || g.cout == 0) {
         return 0;
     }
-    dim3 grid(static_cast<unsigned>((outVol + kConvThreads - 1) / kConvThreads),
-              static_cast<unsigned>((g.cout + kChannelBlock - 1) / kChannelBlock), static_cast<unsigned>(g.batch));
     size_t shared = sizeof(float) * kChannelBlock * g.kvol();
-    forwardKernel<<<grid, kConvThreads, shared, ducisc::asStream(stream)>>>(x, w, bias, y, g);
-    return ducisc::checkLaunch(name);
+    return ducisc::launchBlocks(name, forwardKernel, ducisc::blocksFor(outVol, kConvThreads),
+                                ducisc::blocksFor(g.cout, kChannelBlock), g.batch, shared, ducisc::asStream(stream), x,
+                                w, bias, y, g);
 }
 
 extern "C" int ducisc_cuda_conv3d_backward_weight(void *stream, const float *x, const float *gy, float *gw,
@@ -206,20 +209,15 @@ extern "C" int ducisc_cuda_conv3d_backward_weight(void *stream, const float *x, 
         return 0;
     }
     cudaStream_t st = ducisc::asStream(stream);
-    unsigned blocks = static_cast<unsigned>(pairs);
     if (kernelIs(g, 3, 3, 3)) {
-        backwardWeightKernel<3, 3, 3><<<blocks, ducisc::kThreads, 0, st>>>(x, gy, gw, g, accumulate);
-    } else if (kernelIs(g, 2, 2, 2)) {
-        backwardWeightKernel<2, 2, 2><<<blocks, ducisc::kThreads, 0, st>>>(x, gy, gw, g, accumulate);
-    } else if (kernelIs(g, 1, 1, 1)) {
-        backwardWeightKernel<1, 1, 1><<<blocks, ducisc::kThreads, 0, st>>>(x, gy, gw, g, accumulate);
-    } else {
-        int64_t elements = pairs * g.kvol();
-        if (elements > 0x7fffffffLL) {
-            return ducisc::fail(DUCISC_BAD_ARGUMENT, name, "too many weight elements for one grid");
-        }
-        backwardWeightGenericKernel<<<static_cast<unsigned>(elements), ducisc::kThreads, 0, st>>>(x, gy, gw, g,
-                                                                                                  accumulate);
+        return ducisc::launchBlocks(name, backwardWeightKernel<3, 3, 3>, pairs, 1, 1, 0, st, x, gy, gw, g, accumulate);
     }
-    return ducisc::checkLaunch(name);
+    if (kernelIs(g, 2, 2, 2)) {
+        return ducisc::launchBlocks(name, backwardWeightKernel<2, 2, 2>, pairs, 1, 1, 0, st, x, gy, gw, g, accumulate);
+    }
+    if (kernelIs(g, 1, 1, 1)) {
+        return ducisc::launchBlocks(name, backwardWeightKernel<1, 1, 1>, pairs, 1, 1, 0, st, x, gy, gw, g, accumulate);
+    }
+    return ducisc::launchBlocks(name, backwardWeightGenericKernel, pairs * g.kvol(), 1, 1, 0, st, x, gy, gw, g,
+                                accumulate);
 }

@@ -13,9 +13,9 @@ using ducisc::ConvGeo;
 using ducisc::kChannelBlock;
 using ducisc::kConvThreads;
 
-__global__ void __launch_bounds__(kConvThreads) backwardDataKernel(const float *gy, const float *w, float *gx,
-                                                                   ConvGeo g) {
-    extern __shared__ float sw[];
+__global__ void __launch_bounds__(kConvThreads) backwardDataKernel(ducisc::Block<kConvThreads>, const float *gy,
+                                                                   const float *w, float *gx, ConvGeo g) {
+    DUCISC_DYNAMIC_SHARED(float, sw);
     const int kvol = g.kvol();
     const int64_t outVol = g.outVol();
     const int64_t inVol = g.inVol();
@@ -91,9 +91,8 @@ extern "C" int ducisc_cuda_conv3d_backward_data(void *stream, const float *gy, c
     if (inVol == 0 || g.batch == 0 || g.cin == 0) {
         return 0;
     }
-    dim3 grid(static_cast<unsigned>((inVol + kConvThreads - 1) / kConvThreads),
-              static_cast<unsigned>((g.cin + kChannelBlock - 1) / kChannelBlock), static_cast<unsigned>(g.batch));
     size_t shared = sizeof(float) * kChannelBlock * g.kvol();
-    backwardDataKernel<<<grid, kConvThreads, shared, ducisc::asStream(stream)>>>(gy, w, gx, g);
-    return ducisc::checkLaunch(name);
+    return ducisc::launchBlocks(name, backwardDataKernel, ducisc::blocksFor(inVol, kConvThreads),
+                                ducisc::blocksFor(g.cin, kChannelBlock), g.batch, shared, ducisc::asStream(stream), gy,
+                                w, gx, g);
 }

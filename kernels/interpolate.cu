@@ -154,12 +154,8 @@ int launch(bool backward, int32_t mode, const float *src, int64_t nc, const int3
     }
     bool nearest = mode == DUCISC_INTERPOLATION_NEAREST;
     cudaStream_t st = ducisc::asStream(stream);
-    if (backward) {
-        interpolateBackwardKernel<<<ducisc::gridFor(total), ducisc::kThreads, 0, st>>>(nearest, src, nc, z, dst);
-    } else {
-        interpolateKernel<<<ducisc::gridFor(total), ducisc::kThreads, 0, st>>>(nearest, src, nc, z, dst);
-    }
-    return ducisc::checkLaunch(name);
+    return ducisc::launch(name, backward ? interpolateBackwardKernel : interpolateKernel, ducisc::gridFor(total), st,
+                          nearest, src, nc, z, dst);
 }
 
 }  // namespace

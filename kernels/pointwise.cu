@@ -98,10 +98,10 @@ __global__ void compareKernel(int op, const In *a, const In *b, Out *out, Stride
 }
 
 template <typename In, typename Out>
-void launchCompare(cudaStream_t stream, int op, const void *a, const void *b, void *out, const Strided<2> &s,
-                   int64_t count) {
-    compareKernel<In, Out><<<ducisc::gridFor(count), ducisc::kThreads, 0, stream>>>(
-        op, static_cast<const In *>(a), static_cast<const In *>(b), static_cast<Out *>(out), s, count);
+int launchCompare(const char *name, cudaStream_t stream, int op, const void *a, const void *b, void *out,
+                  const Strided<2> &s, int64_t count) {
+    return ducisc::launch(name, compareKernel<In, Out>, ducisc::gridFor(count), stream, op,
+                          static_cast<const In *>(a), static_cast<const In *>(b), static_cast<Out *>(out), s, count);
 }
 
 }  // namespace
@@ -131,29 +131,27 @@ extern "C" int ducisc_cuda_copy_strided(void *stream, int32_t elem_size, const v
         return e == cudaSuccess ? 0 : ducisc::fail(static_cast<int>(e), name, cudaGetErrorString(e));
     }
     if (elem_size == 4) {
-        copyStridedKernel<float><<<ducisc::gridFor(count), ducisc::kThreads, 0, ducisc::asStream(stream)>>>(
-            static_cast<const float *>(src), static_cast<float *>(dst), s, count);
-    } else {
-        copyStridedKernel<uint8_t><<<ducisc::gridFor(count), ducisc::kThreads, 0, ducisc::asStream(stream)>>>(
-            static_cast<const uint8_t *>(src), static_cast<uint8_t *>(dst), s, count);
+        return ducisc::launch(name, copyStridedKernel<float>, ducisc::gridFor(count), ducisc::asStream(stream),
+                              static_cast<const float *>(src), static_cast<float *>(dst), s, count);
     }
-    return ducisc::checkLaunch(name);
+    return ducisc::launch(name, copyStridedKernel<uint8_t>, ducisc::gridFor(count), ducisc::asStream(stream),
+                          static_cast<const uint8_t *>(src), static_cast<uint8_t *>(dst), s, count);
 }
 
 extern "C" int ducisc_cuda_cast_f32_u8(void *stream, const float *src, uint8_t *dst, int64_t n) {
     if (n == 0) {
         return 0;
     }
-    castF32U8Kernel<<<ducisc::gridFor(n), ducisc::kThreads, 0, ducisc::asStream(stream)>>>(src, dst, n);
-    return ducisc::checkLaunch("ducisc_cuda_cast_f32_u8");
+    return ducisc::launch("ducisc_cuda_cast_f32_u8", castF32U8Kernel, ducisc::gridFor(n), ducisc::asStream(stream),
+                          src, dst, n);
 }
 
 extern "C" int ducisc_cuda_cast_u8_f32(void *stream, const uint8_t *src, float *dst, int64_t n) {
     if (n == 0) {
         return 0;
     }
-    castU8F32Kernel<<<ducisc::gridFor(n), ducisc::kThreads, 0, ducisc::asStream(stream)>>>(src, dst, n);
-    return ducisc::checkLaunch("ducisc_cuda_cast_u8_f32");
+    return ducisc::launch("ducisc_cuda_cast_u8_f32", castU8F32Kernel, ducisc::gridFor(n), ducisc::asStream(stream),
+                          src, dst, n);
 }
 
 extern "C" int ducisc_cuda_unary(void *stream, int32_t op, const float *x, float *y, int64_t n, float a, float b) {
@@ -164,8 +162,7 @@ extern "C" int ducisc_cuda_unary(void *stream, int32_t op, const float *x, float
     if (n == 0) {
         return 0;
     }
-    unaryKernel<<<ducisc::gridFor(n), ducisc::kThreads, 0, ducisc::asStream(stream)>>>(op, x, y, n, a, b);
-    return ducisc::checkLaunch(name);
+    return ducisc::launch(name, unaryKernel, ducisc::gridFor(n), ducisc::asStream(stream), op, x, y, n, a, b);
 }
 
 extern "C" int ducisc_cuda_binary(void *stream, int32_t op, const float *a, const int64_t *a_strides,
@@ -182,8 +179,8 @@ extern "C" int ducisc_cuda_binary(void *stream, int32_t op, const float *a, cons
     if (count == 0) {
         return 0;
     }
-    binaryKernel<<<ducisc::gridFor(count), ducisc::kThreads, 0, ducisc::asStream(stream)>>>(op, a, b, out, s, count);
-    return ducisc::checkLaunch(name);
+    return ducisc::launch(name, binaryKernel, ducisc::gridFor(count), ducisc::asStream(stream), op, a, b, out, s,
+                          count);
 }
 
 extern "C" int ducisc_cuda_compare(void *stream, int32_t op, int32_t in_u8, const void *a, const int64_t *a_strides,
@@ -202,15 +199,9 @@ extern "C" int ducisc_cuda_compare(void *stream, int32_t op, int32_t in_u8, cons
     }
     cudaStream_t st = ducisc::asStream(stream);
     if (in_u8) {
-        if (out_u8) {
-            launchCompare<uint8_t, uint8_t>(st, op, a, b, out, s, count);
-        } else {
-            launchCompare<uint8_t, float>(st, op, a, b, out, s, count);
-        }
-    } else if (out_u8) {
-        launchCompare<float, uint8_t>(st, op, a, b, out, s, count);
-    } else {
-        launchCompare<float, float>(st, op, a, b, out, s, count);
+        return out_u8 ? launchCompare<uint8_t, uint8_t>(name, st, op, a, b, out, s, count)
+                      : launchCompare<uint8_t, float>(name, st, op, a, b, out, s, count);
     }
-    return ducisc::checkLaunch(name);
+    return out_u8 ? launchCompare<float, uint8_t>(name, st, op, a, b, out, s, count)
+                  : launchCompare<float, float>(name, st, op, a, b, out, s, count);
 }

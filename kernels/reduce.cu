@@ -11,8 +11,8 @@ using ducisc::Strided;
 // Below this many summed elements per output a whole block per output would idle.
 constexpr int64_t kThreadPerOutputMax = 64;
 
-__global__ void sumBlockPerOutput(const float *x, Strided<1> kept, Strided<1> reduced, int64_t outputs,
-                                  int64_t summed, float *out) {
+__global__ void sumBlockPerOutput(ducisc::Block<ducisc::kThreads> block, const float *x, Strided<1> kept,
+                                  Strided<1> reduced, int64_t outputs, int64_t summed, float *out) {
     __shared__ double scratch[ducisc::kThreads];
     for (int64_t o = blockIdx.x; o < outputs; o += gridDim.x) {
         const float *base = x + kept.offset(0, o);
@@ -20,7 +20,7 @@ __global__ void sumBlockPerOutput(const float *x, Strided<1> kept, Strided<1> re
         for (int64_t r = threadIdx.x; r < summed; r += blockDim.x) {
             acc += base[reduced.offset(0, r)];
         }
-        double total = ducisc::blockSum<ducisc::kThreads>(acc, scratch);
+        double total = ducisc::blockSum(block, acc, scratch);
         if (threadIdx.x == 0) {
             out[o] = static_cast<float>(total);
         }
@@ -86,11 +86,9 @@ extern "C" int ducisc_cuda_sum(void *stream, const float *x, const int64_t *shap
     }
     cudaStream_t st = ducisc::asStream(stream);
     if (summed <= kThreadPerOutputMax) {
-        sumThreadPerOutput<<<ducisc::gridFor(outputs), ducisc::kThreads, 0, st>>>(x, kept, reduced, outputs, summed,
-                                                                                  out);
-    } else {
-        sumBlockPerOutput<<<ducisc::gridFor(outputs, 1), ducisc::kThreads, 0, st>>>(x, kept, reduced, outputs,
-                                                                                    summed, out);
+        return ducisc::launch(name, sumThreadPerOutput, ducisc::gridFor(outputs), st, x, kept, reduced, outputs, summed,
+                              out);
     }
-    return ducisc::checkLaunch(name);
+    return ducisc::launchBlocks(name, sumBlockPerOutput, ducisc::gridFor(outputs, 1), 1, 1, 0, st, x, kept, reduced,
+                                outputs, summed, out);
 }

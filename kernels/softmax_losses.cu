@@ -131,8 +131,8 @@ extern "C" int ducisc_cuda_argmax_channel(void *stream, const float *x, int32_t 
     if (total == 0) {
         return 0;
     }
-    argmaxKernel<<<ducisc::gridFor(total), ducisc::kThreads, 0, ducisc::asStream(stream)>>>(x, n, c, s, out);
-    return ducisc::checkLaunch("ducisc_cuda_argmax_channel");
+    return ducisc::launch("ducisc_cuda_argmax_channel", argmaxKernel, ducisc::gridFor(total), ducisc::asStream(stream),
+                          x, n, c, s, out);
 }
 
 extern "C" int ducisc_cuda_softmax_channel(void *stream, const float *x, int32_t n, int32_t c, int64_t s, float *y,
@@ -141,8 +141,8 @@ extern "C" int ducisc_cuda_softmax_channel(void *stream, const float *x, int32_t
     if (total == 0 || c == 0) {
         return 0;
     }
-    softmaxKernel<<<ducisc::gridFor(total), ducisc::kThreads, 0, ducisc::asStream(stream)>>>(x, n, c, s, y, log);
-    return ducisc::checkLaunch("ducisc_cuda_softmax_channel");
+    return ducisc::launch("ducisc_cuda_softmax_channel", softmaxKernel, ducisc::gridFor(total),
+                          ducisc::asStream(stream), x, n, c, s, y, log);
 }
 
 extern "C" int ducisc_cuda_softmax_channel_backward(void *stream, const float *y, const float *gy, int32_t n,
@@ -151,9 +151,8 @@ extern "C" int ducisc_cuda_softmax_channel_backward(void *stream, const float *y
     if (total == 0 || c == 0) {
         return 0;
     }
-    softmaxBackwardKernel<<<ducisc::gridFor(total), ducisc::kThreads, 0, ducisc::asStream(stream)>>>(y, gy, n, c, s,
-                                                                                                     gx, log);
-    return ducisc::checkLaunch("ducisc_cuda_softmax_channel_backward");
+    return ducisc::launch("ducisc_cuda_softmax_channel_backward", softmaxBackwardKernel, ducisc::gridFor(total),
+                          ducisc::asStream(stream), y, gy, n, c, s, gx, log);
 }
 
 extern "C" int ducisc_cuda_gather_channel(void *stream, const float *x, const uint8_t *target, int32_t n,
@@ -165,8 +164,7 @@ extern "C" int ducisc_cuda_gather_channel(void *stream, const float *x, const ui
     if (status != 0 || total == 0) {
         return status;
     }
-    gatherKernel<<<ducisc::gridFor(total), ducisc::kThreads, 0, st>>>(x, target, n, c, s, out, bad);
-    return ducisc::checkLaunch(name);
+    return ducisc::launch(name, gatherKernel, ducisc::gridFor(total), st, x, target, n, c, s, out, bad);
 }
 
 extern "C" int ducisc_cuda_scatter_channel(void *stream, const float *g, const uint8_t *target, int32_t n,
@@ -178,6 +176,5 @@ extern "C" int ducisc_cuda_scatter_channel(void *stream, const float *g, const u
     if (status != 0 || total == 0) {
         return status;
     }
-    scatterKernel<<<ducisc::gridFor(total), ducisc::kThreads, 0, st>>>(g, target, n, c, s, gx, bad);
-    return ducisc::checkLaunch(name);
+    return ducisc::launch(name, scatterKernel, ducisc::gridFor(total), st, g, target, n, c, s, gx, bad);
 }

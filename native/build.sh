@@ -4,12 +4,45 @@
 #
 #   native/build.sh [OUT_DIR]            # default target/native; NVCC=/path/to/nvcc to override
 #   RESOURCE_USAGE=1 native/build.sh     # also prints registers / shared memory per kernel
+#   native/build.sh --host [OUT_DIR]     # the emulated device: g++ builds the same kernels/*.cu against
+#                                        # kernels/host_emulation.h into libducisc_cuda_host.so and, with
+#                                        # AddressSanitizer, libducisc_cuda_host_asan.so (no nvcc, no GPU;
+#                                        # CXX=/path/to/g++ to override)
 #
-# Without nvcc it prints one line and exits 0, so the CPU build never depends on it.
+# Without nvcc the GPU build prints one line and exits 0, so the CPU build never depends on it.
 # Compiled with --fmad=false: a*b+c rounds twice as in Java, and fmaf() appears exactly where the
 # CPU backend calls Math.fma, which is what keeps the two backends' results comparable at 1e-4.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = "--host" ]; then
+    # -ffp-contract=off: a*b+c rounds twice, fmaf() is the only fused operation (nvcc's --fmad=false);
+    # -U_FORTIFY_SOURCE: the fibers of host_emulation.cpp longjmp between stacks, which fortify refuses.
+    CXX="${CXX:-g++}"
+    OUT="${2:-target/native}"
+    if ! command -v "$CXX" > /dev/null; then
+        echo "native/build.sh --host: $CXX not found: install g++ (Debian: apt-get install g++)" >&2
+        exit 1
+    fi
+    HOST_SOURCES=(kernels/*.cu)
+    HOST_FLAGS=(-std=c++17 -fPIC -shared -pthread -ffp-contract=off -U_FORTIFY_SOURCE -Wall -Werror -Wno-unknown-pragmas
+                -DDUCISC_HOST_EMULATION -x c++ "${HOST_SOURCES[@]}" -x none kernels/host_emulation.cpp)
+    mkdir -p "$OUT"
+    build_host() {  # LIBRARY FLAGS...: rebuilt only when a source is newer
+        local lib="$1"
+        shift
+        if [ -f "$lib" ] && [ -z "$(find kernels native/ducisc_cuda.h native/build.sh -newer "$lib" -print -quit)" ]; then
+            return 0
+        fi
+        "$CXX" "${HOST_FLAGS[@]}" "$@" -o "$lib.tmp"
+        mv "$lib.tmp" "$lib"
+        echo "native/build.sh: built $lib"
+    }
+    build_host "$OUT/libducisc_cuda_host.so" -O2 &
+    plain=$!
+    build_host "$OUT/libducisc_cuda_host_asan.so" -O1 -g -fsanitize=address -fno-omit-frame-pointer
+    wait "$plain"
+    exit 0
+fi
 NVCC="${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}"
 OUT="${1:-target/native}"
 if [ ! -x "$NVCC" ]; then

@@ -11,6 +11,7 @@ import org.ducisc.eval.CaseMetrics;
 import org.ducisc.eval.MetricSummary;
 import org.ducisc.train.DuciscConfig;
 import org.ducisc.train.DuciscStep;
+import org.ducisc.train.RunFolder;
 import org.ducisc.train.Thresholds;
 import org.ducisc.train.Trainer;
 
@@ -160,6 +161,7 @@ public final class TrainingRun {
         private double emaDecay = DEFAULTS.emaDecay();
         private Trainer.Validation validation = Trainer.Validation.reference();
         private boolean resume;
+        private boolean overwrite;
 
         private Builder(Path rootPath) {
             this.rootPath = rootPath;
@@ -248,6 +250,16 @@ public final class TrainingRun {
         }
 
         /**
+         * Discard a run already in the {@link #output} folder (its checkpoints, state, metrics and log) when
+         * {@link #build()} is called (default false: such a folder is refused with an IllegalArgumentException).
+         * Not with {@link #resume}.
+         */
+        public Builder overwrite(boolean on) {
+            this.overwrite = on;
+            return this;
+        }
+
+        /**
          * "cpu" (the default), "cuda" or "cuda:N", or "auto" (cuda:0 when it works, else the CPU). A CUDA
          * device that cannot be used makes {@link #build()} fail with the reason.
          */
@@ -327,7 +339,13 @@ public final class TrainingRun {
                     protoLevels, d.fusionLow(), d.fusionHigh(), fixedThreshold == null ? d.thresholdInit() : fixedThreshold,
                     d.thresholdDecay(), d.thresholdLow(), d.thresholdHigh(), learningRate, d.momentum(), d.weightDecay(),
                     emaDecay, prototypes, fusion, fixedThreshold == null);
+            if (overwrite && resume) {
+                throw new IllegalArgumentException("overwrite and resume exclude each other");
+            }
             Dataset data = Dataset.open(dataset, rootPath);
+            if (overwrite) {
+                RunFolder.discard(output);
+            }
             Trainer.Settings settings = new Trainer.Settings(Trainer.Method.parse(method), labelnum, maxIterations, seed,
                     baseFilters, patch, padding, cfg, output, checkpointEvery, validation, resume);
             Trainer.validate(data, settings);

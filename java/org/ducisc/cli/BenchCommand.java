@@ -57,6 +57,8 @@ final class BenchCommand implements Runnable {
             if (batch < 1 || runs < 1 || warmup < 0) {
                 throw new IllegalArgumentException("--batch and --runs must be >= 1 and --warmup >= 0");
             }
+            org.ducisc.train.SettingRanges.checkBaseFilters(baseFilters);
+            org.ducisc.train.SettingRanges.checkPatch(size, baseFilters, batch);
             PrintWriter out = spec.commandLine().getOut();
             VNet.Config config = VNet.Config.defaults().withBaseFilters(baseFilters);
             Rng rng = new Rng(1337);

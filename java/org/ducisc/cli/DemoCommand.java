@@ -18,6 +18,7 @@ import org.ducisc.io.Volume;
 import org.ducisc.nn.Checkpoint;
 import org.ducisc.nn.VNet;
 import org.ducisc.train.DuciscConfig;
+import org.ducisc.train.RunFolder;
 import org.ducisc.train.SeedSweep;
 import org.ducisc.train.Trainer;
 import picocli.CommandLine.Command;
@@ -97,6 +98,8 @@ final class DemoCommand implements Runnable {
             List<Trainer.Method> methods = List.of(Trainer.Method.DUCISC, Trainer.Method.SUPERVISED);
             List<Trainer.Settings> settings = new ArrayList<>();
             for (Trainer.Method m : methods) {
+                // The demo's own run folders: a new demo replaces the previous demo's runs.
+                RunFolder.discard(dir.resolve(name(m)));
                 Trainer.Settings s = new Trainer.Settings(m, labelnum, iterations, seeds.get(0), baseFilters, patchSize,
                         true, cfg, dir.resolve(name(m)), 0, none, false);
                 if (seeds.size() > 1) {

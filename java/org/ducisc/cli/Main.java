@@ -87,19 +87,13 @@ public final class Main implements Runnable {
      */
     static String message(Throwable ex) {
         if (ex instanceof java.nio.file.FileSystemException f) {
-            String problem = f.getReason() != null ? f.getReason() : switch (f) {
-                case java.nio.file.NoSuchFileException n -> "no such file or folder";
-                case java.nio.file.AccessDeniedException a -> "permission denied";
-                case java.nio.file.FileAlreadyExistsException a -> "already exists";
-                case java.nio.file.NotDirectoryException n -> "not a folder";
-                case java.nio.file.DirectoryNotEmptyException d -> "folder not empty";
-                case java.nio.file.FileSystemLoopException l -> "symbolic links form a loop";
-                default -> "file-system error";
-            };
-            return f.getFile() + (f.getOtherFile() != null ? " -> " + f.getOtherFile() : "") + ": " + problem;
+            return org.ducisc.io.FileBytes.reason(f);
         }
         if (ex instanceof java.io.UncheckedIOException u && u.getCause() != null) {
             return message(u.getCause());
+        }
+        if (ex instanceof org.ducisc.core.InvalidSettingException s) {
+            return optionName(s.setting()) + " " + s.problem();
         }
         if (ex instanceof org.ducisc.io.HeapLimitException h) {
             return h.getMessage().replace("(raise the Java heap limit, -Xmx)", "(" + heapHint() + ")");
@@ -119,6 +113,15 @@ public final class Main implements Runnable {
             return "internal error (" + ex.getClass().getSimpleName() + " without a message); --verbose shows where";
         }
         return ex.getMessage().lines().findFirst().orElse("");
+    }
+
+    /** The option of a setting named as config.json names it: lr is --base-lr, threshold_init --fixed-threshold. */
+    static String optionName(String setting) {
+        return switch (setting) {
+            case "lr" -> "--base-lr";
+            case "threshold_init" -> "--fixed-threshold";
+            default -> "--" + setting.replace('_', '-');
+        };
     }
 
     private static java.util.List<String> commandPath(CommandLine cl) {

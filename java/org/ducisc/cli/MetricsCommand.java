@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.concurrent.Callable;
 import org.ducisc.eval.Evaluation;
 import org.ducisc.eval.MetricRules;
+import org.ducisc.eval.SegmentationMetrics;
 import org.ducisc.io.H5Volumes;
 import org.ducisc.io.Nifti;
 import org.ducisc.io.Volume;
@@ -35,7 +36,7 @@ final class MetricsCommand implements Callable<Integer> {
     @Option(names = "--gt", required = true, description = "Ground-truth mask.")
     Path gt;
 
-    @Option(names = "--spacing", description = "Voxel size X,Y,Z (default 1,1,1).")
+    @Option(names = "--spacing", description = "Voxel size X,Y,Z, each in 1e-6..1e6 (default 1,1,1).")
     String spacing;
 
     @Option(names = "--metric-rules", defaultValue = "reference", paramLabel = "RULES",
@@ -81,8 +82,9 @@ final class MetricsCommand implements Callable<Integer> {
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("--spacing must be X,Y,Z (three numbers), got '" + text + "'");
             }
-            if (!(s[i] > 0) || Double.isInfinite(s[i])) {
-                throw new IllegalArgumentException("--spacing values must be positive and finite, got '" + text + "'");
+            if (!(s[i] >= SegmentationMetrics.MIN_SPACING && s[i] <= SegmentationMetrics.MAX_SPACING)) {
+                throw new IllegalArgumentException("--spacing values must be in " + SegmentationMetrics.MIN_SPACING + ".."
+                        + SegmentationMetrics.MAX_SPACING + ", got '" + text + "'");
             }
         }
         return s;

@@ -31,6 +31,10 @@ final class ModelSummaryCommand implements Runnable {
     @Override
     public void run() {
         PrintWriter out = spec.commandLine().getOut();
+        org.ducisc.train.SettingRanges.checkBaseFilters(baseFilters);
+        if (classes < 2 || classes > 256) {
+            throw new IllegalArgumentException("--classes must be in 2..256, got " + classes);
+        }
         VNet.Config config = new VNet.Config(1, classes, baseFilters, true, !plain);
         try (VNet net = new VNet(config, Device.CPU, new Rng(0), new Rng(1))) {
             out.printf("%-16s %14s%n", "block", "parameters");

@@ -14,6 +14,7 @@ import org.ducisc.api.Segmenter;
 import org.ducisc.data.DatasetKind;
 import org.ducisc.io.H5Volumes;
 import org.ducisc.io.Nifti;
+import org.ducisc.io.OutputPaths;
 import org.ducisc.io.Volume;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -63,6 +64,15 @@ final class PredictCommand implements Callable<Integer> {
         DatasetKind kind = DatasetKind.parse(datasetName);
         inference.window(kind); // a bad patch or stride is reported before the files are looked at
         List<Job> jobs = jobs();
+        List<OutputPaths.Labeled> inputs = new ArrayList<>();
+        inputs.add(new OutputPaths.Labeled("--checkpoint", inference.checkpoint));
+        List<OutputPaths.Labeled> outputs = new ArrayList<>();
+        for (Job job : jobs) {
+            inputs.add(new OutputPaths.Labeled("--input", job.image()));
+            outputs.add(new OutputPaths.Labeled("--output", job.labels()));
+            outputs.add(new OutputPaths.Labeled("--probabilities", job.probabilities()));
+        }
+        OutputPaths.requireDistinct(inputs, outputs);
         try (Segmenter segmenter = inference.segmenter(kind)) {
             for (Job job : jobs) {
                 InferenceOptions.checkWritable(job.labels());

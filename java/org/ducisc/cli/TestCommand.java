@@ -14,6 +14,7 @@ import org.ducisc.eval.MetricRules;
 import org.ducisc.eval.SlidingWindow;
 import org.ducisc.io.FileBytes;
 import org.ducisc.io.Nifti;
+import org.ducisc.io.OutputPaths;
 import org.ducisc.nn.VNet;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -72,6 +73,9 @@ final class TestCommand implements Callable<Integer> {
                 : inference.checkpoint.toAbsolutePath().resolveSibling("test-metrics");
         Path json = base.resolveSibling(base.getFileName() + ".json");
         Path csv = base.resolveSibling(base.getFileName() + ".csv");
+        OutputPaths.requireDistinct(List.of(new OutputPaths.Labeled("--checkpoint", inference.checkpoint),
+                new OutputPaths.Labeled("--list", list)), List.of(new OutputPaths.Labeled("--report", json),
+                new OutputPaths.Labeled("--report", csv)));
         try (VNet net = inference.loadNetwork()) {
             InferenceOptions.checkWritable(json);
             InferenceOptions.checkWritable(csv);

@@ -7,6 +7,7 @@ import org.ducisc.data.Dataset;
 import org.ducisc.eval.MetricRules;
 import org.ducisc.runtime.Backends;
 import org.ducisc.train.DuciscConfig;
+import org.ducisc.train.RunFolder;
 import org.ducisc.train.SeedSweep;
 import org.ducisc.train.Trainer;
 import picocli.CommandLine.Command;
@@ -40,6 +41,9 @@ final class TrainCommand implements Runnable {
 
     @Option(names = "--out", defaultValue = "runs/train", description = "Run folder (default ${DEFAULT-VALUE}).")
     Path runDir;
+
+    @Option(names = "--overwrite", description = "Discard the run already in --out (its checkpoints, state, metrics and log) and start anew; without it such a folder is refused.")
+    boolean overwrite;
 
     @Option(names = "--resume", paramLabel = "DIR", description = "Continue the interrupted run in DIR (its run folder; --out is then ignored) with the same settings.")
     Path resume;
@@ -121,6 +125,13 @@ final class TrainCommand implements Runnable {
             Trainer.Settings settings = new Trainer.Settings(Trainer.Method.parse(method), labelnum, maxIterations, seed,
                     baseFilters, patch == null ? null : Options.parseSize("--patch", patch), !noPad, cfg, resume != null ? resume : runDir,
                     checkpointEvery, new Trainer.Validation(valStart, valEvery, valList, MetricRules.parse(metricRules)), resume != null);
+            if (overwrite && resume != null) {
+                throw new IllegalArgumentException("--overwrite and --resume exclude each other: one discards the run,"
+                        + " the other continues it");
+            }
+            if (overwrite) {
+                RunFolder.discard(settings.runDir());
+            }
             if (seeds != null) {
                 SeedSweep.Outcome o = SeedSweep.run(dataset, settings, selection.device(), seeds,
                         seed -> new TrainProgress(out, "seed " + seed, maxIterations));
@@ -139,6 +150,9 @@ final class TrainCommand implements Runnable {
                 result = Trainer.run(dataset, settings, selection.device(), progress);
             }
             report(out, "", result);
+        } catch (RunFolder.ExistingRunException e) {
+            throw new IllegalArgumentException("--out " + e.dir() + " already holds a training run; continue it with"
+                    + " --resume " + e.dir() + ", choose another --out, or add --overwrite to discard it", e);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e.getMessage(), e);
         } catch (InterruptedException e) {

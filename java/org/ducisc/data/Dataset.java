@@ -143,12 +143,15 @@ public final class Dataset {
         return nifti != null ? nifti.image(caseName) : kind.caseFile(dir, caseName);
     }
 
-    /** A labeled case (a NIfTI folder's image is z-scored and its label binarised). */
+    /**
+     * Reads a labeled case; its label follows {@link BinaryLabels}' rule (0 background, any other value
+     * foreground, as 1). A NIfTI folder's image is z-scored over the volume.
+     */
     public CaseData read(String caseName) throws IOException {
-        if (nifti != null) {
-            return nifti.read(caseName);
-        }
-        return H5Volumes.read(caseFile(caseName), caseName, kind.clampNegativeLabels());
+        CaseData c = nifti != null ? nifti.read(caseName)
+                : H5Volumes.read(caseFile(caseName), caseName, kind.clampNegativeLabels());
+        Volume label = BinaryLabels.binarise(c.label());
+        return label == c.label() ? c : new CaseData(c.name(), c.image(), label);
     }
 
     /** Whether a case has a label file (always, in the reference's layouts). */

@@ -40,7 +40,8 @@ import org.ducisc.io.VolumeFormatException;
  * are the images of {@code imagesTs/}; those with a file in {@code labelsTs/} can be scored.
  * Files whose names start with a dot (the {@code ._*} entries of archives made on macOS, found in
  * the MSD tarballs) are skipped. Volumes are z-scored per case over the whole volume, as the
- * reference's preprocessing does; labels are binarised (any non-zero value is foreground).
+ * reference's preprocessing does; labels are binarised by {@link Dataset#read} (any non-zero value is
+ * foreground, {@link BinaryLabels}).
  *
  * <p>Validation split: {@code validation.list} in the folder (or a list given to
  * {@link #holdingOut}) names labeled training cases, one per line, held out of training and used
@@ -216,7 +217,7 @@ final class NiftiFolder {
         return v.withFloats(x);
     }
 
-    /** A labeled case: its z-scored image and its binarised label, which must have the image's shape. */
+    /** A labeled case: its z-scored image and its label as stored (Dataset binarises it), of the image's shape. */
     CaseData read(String name) throws IOException {
         Path labelFile = label(name);
         if (labelFile == null) {
@@ -229,11 +230,7 @@ final class NiftiFolder {
             throw new VolumeFormatException(labelFile, "label shape " + java.util.Arrays.toString(label.shape())
                     + " differs from the image's " + java.util.Arrays.toString(image.shape()));
         }
-        byte[] b = label.labels();
-        for (int i = 0; i < b.length; i++) {
-            b[i] = (byte) (b[i] != 0 ? 1 : 0);
-        }
-        return new CaseData(name, image, label.withLabels(b));
+        return new CaseData(name, image, label);
     }
 
     /** The NIfTI files of a folder by name without the ending (none when the folder is missing). */

@@ -41,7 +41,7 @@ final class MaskChecks {
         return false;
     }
 
-    /** Null means unit spacing; otherwise three positive finite values. */
+    /** Null means unit spacing; otherwise three values in [MIN_SPACING, MAX_SPACING] of {@link SegmentationMetrics}. */
     static double[] spacing(String op, double[] spacing) {
         if (spacing == null) {
             return UNIT_SPACING;
@@ -50,9 +50,9 @@ final class MaskChecks {
             throw new IllegalArgumentException(op + ": expected 3 spacings, got " + Arrays.toString(spacing));
         }
         for (double s : spacing) {
-            if (!(s > 0) || Double.isInfinite(s)) {
-                throw new IllegalArgumentException(op + ": spacings must be positive and finite, got "
-                        + Arrays.toString(spacing));
+            if (!(s >= SegmentationMetrics.MIN_SPACING && s <= SegmentationMetrics.MAX_SPACING)) {
+                throw new IllegalArgumentException(op + ": spacings must be in " + SegmentationMetrics.MIN_SPACING + ".."
+                        + SegmentationMetrics.MAX_SPACING + ", got " + Arrays.toString(spacing));
             }
         }
         return spacing;

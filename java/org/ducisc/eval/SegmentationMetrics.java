@@ -26,6 +26,13 @@ import java.util.Arrays;
  * MONAI's rule for them as well.
  */
 public final class SegmentationMetrics {
+    /**
+     * The smallest and largest voxel spacing accepted (mm, or whatever unit the caller uses): squared
+     * distances across a volume of up to 2^31 voxels then stay normal doubles, neither 0 nor infinite.
+     */
+    public static final double MIN_SPACING = 1e-6;
+    public static final double MAX_SPACING = 1e6;
+
     private SegmentationMetrics() {
     }
 

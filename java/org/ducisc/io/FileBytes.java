@@ -69,6 +69,27 @@ public final class FileBytes {
         }
     }
 
+    /**
+     * What went wrong in a file-system call, in words: the JDK's file-system exceptions carry only the
+     * path as their message, and their class name is no reason to show anyone.
+     */
+    public static String reason(IOException e) {
+        if (e instanceof java.nio.file.FileSystemException f) {
+            String problem = f.getReason() != null ? f.getReason() : switch (f) {
+                case NoSuchFileException n -> "no such file or folder";
+                case java.nio.file.AccessDeniedException a -> "permission denied";
+                case java.nio.file.FileAlreadyExistsException a -> "a file of that name is in the way";
+                case java.nio.file.NotDirectoryException n -> "not a folder";
+                case java.nio.file.DirectoryNotEmptyException d -> "folder not empty";
+                case java.nio.file.FileSystemLoopException l -> "symbolic links form a loop";
+                default -> "file-system error";
+            };
+            String other = f.getOtherFile() != null ? " -> " + f.getOtherFile() : "";
+            return (f.getFile() != null ? f.getFile() + other + ": " : "") + problem;
+        }
+        return e.getMessage() == null ? "input/output error" : e.getMessage();
+    }
+
     private static long mib(long bytes) {
         return (bytes + (1 << 20) - 1) >> 20;
     }

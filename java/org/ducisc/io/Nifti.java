@@ -44,15 +44,18 @@ public final class Nifti {
     public static Volume readLabels(Path file) throws IOException {
         Raw raw = readRaw(file);
         byte[] out = new byte[raw.numel()];
-        double[] bad = {Double.NaN};
+        // The first value that is not a label; a flag, because the value may itself be NaN.
+        double[] bad = {0};
+        boolean[] found = {false};
         raw.forEachValue((at, v) -> {
             if (v >= 0 && v <= 255 && v == Math.rint(v)) {
                 out[at] = (byte) v;
-            } else if (Double.isNaN(bad[0])) {
+            } else if (!found[0]) {
+                found[0] = true;
                 bad[0] = v;
             }
         });
-        if (!Double.isNaN(bad[0])) {
+        if (found[0]) {
             throw new VolumeFormatException(file, "label value " + bad[0] + " is not an integer in 0..255");
         }
         return Volume.ofLabels(raw.shape, out, raw.spacing, raw.affine).withNiftiGeometry(raw.geometry);

@@ -72,36 +72,64 @@ public final class Checkpoint {
         if (arch != null && !arch.equals(ARCHITECTURE)) {
             throw new IllegalArgumentException(file.file() + ": architecture '" + arch + "', expected '" + ARCHITECTURE + "'");
         }
-        java.util.function.Function<String, long[]> shapes = name -> file.contains(name) ? file.info(name).shape() : null;
-        VNet.Config inferred = inferConfig(file.file().toString(), shapes);
-        int baseFilters = intMeta(file, "base_filters", inferred.baseFilters());
-        if (baseFilters != inferred.baseFilters()) {
+        long[][] dims = weightDims(file.file().toString(), name -> file.contains(name) ? file.info(name).shape() : null);
+        int inferredFilters = (int) dims[0][0];
+        int baseFilters = intMeta(file, "base_filters", inferredFilters);
+        if (baseFilters != inferredFilters) {
             throw new IllegalArgumentException(file.file() + ": metadata says " + baseFilters
-                    + " base filters, but block_one.conv.0.weight has shape " + java.util.Arrays.toString(shapes.apply("block_one.conv.0.weight")));
+                    + " base filters, but " + FIRST + " has shape " + java.util.Arrays.toString(dims[0]));
         }
-        return new VNet.Config(intMeta(file, "in_channels", inferred.inChannels()),
-                intMeta(file, "classes", inferred.classes()), baseFilters, true, inferred.deepSupervision());
+        try {
+            return new VNet.Config(intMeta(file, "in_channels", (int) dims[0][1]),
+                    intMeta(file, "classes", (int) dims[1][0]), baseFilters, true, file.contains("out_conv_2.weight"));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file.file() + ": " + e.getMessage(), e);
+        }
     }
 
+    private static final String FIRST = "block_one.conv.0.weight";
+    private static final String HEAD = "out_conv.weight";
+
     /**
-     * The network configuration the weights imply: base filters and input channels from
-     * block_one.conv.0.weight (F, C, 3, 3, 3), classes from out_conv.weight (K, F, 1, 1, 1), deep
-     * supervision from the presence of out_conv_2.weight; {@code shapes} gives a key's shape or null.
+     * The network configuration the weights alone imply (a PyTorch state dict has no metadata): base
+     * filters and input channels from block_one.conv.0.weight (F, C, 3, 3, 3), classes from
+     * out_conv.weight (K, F, 1, 1, 1), deep supervision from the presence of out_conv_2.weight;
+     * {@code shapes} gives a key's shape, or null for a missing key.
      */
     static VNet.Config inferConfig(String source, java.util.function.Function<String, long[]> shapes) {
-        String first = "block_one.conv.0.weight";
-        String head = "out_conv.weight";
-        long[] w = shapes.apply(first);
-        long[] h = shapes.apply(head);
+        long[][] dims = weightDims(source, shapes);
+        try {
+            return new VNet.Config((int) dims[0][1], (int) dims[1][0], (int) dims[0][0], true,
+                    shapes.apply("out_conv_2.weight") != null);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The shapes of block_one.conv.0.weight and out_conv.weight, checked: 5-d, usable channel counts. */
+    private static long[][] weightDims(String source, java.util.function.Function<String, long[]> shapes) {
+        long[] w = shapes.apply(FIRST);
+        long[] h = shapes.apply(HEAD);
         if (w == null || h == null) {
-            throw new IllegalArgumentException(source + ": not a V-Net checkpoint (no " + first + " or " + head + ")");
+            throw new IllegalArgumentException(source + ": not a V-Net checkpoint (no " + FIRST + " or " + HEAD + ")");
         }
         if (w.length != 5 || h.length != 5) {
-            throw new IllegalArgumentException(source + ": " + first + " and " + head + " must be 5-d, got "
+            throw new IllegalArgumentException(source + ": " + FIRST + " and " + HEAD + " must be 5-d, got "
                     + java.util.Arrays.toString(w) + " and " + java.util.Arrays.toString(h));
         }
-        return new VNet.Config(Math.toIntExact(w[1]), Math.toIntExact(h[0]), Math.toIntExact(w[0]), true,
-                shapes.apply("out_conv_2.weight") != null);
+        dim(source, FIRST, w, 0);
+        dim(source, FIRST, w, 1);
+        dim(source, HEAD, h, 0);
+        return new long[][] {w, h};
+    }
+
+    /** Axis {@code axis} of a weight's shape as an int, or an error naming the file and the weight. */
+    private static int dim(String source, String name, long[] shape, int axis) {
+        if (shape[axis] < 1 || shape[axis] > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(source + ": " + name + " has shape " + java.util.Arrays.toString(shape)
+                    + ", whose axis " + axis + " is not a usable channel count");
+        }
+        return (int) shape[axis];
     }
 
     private static int intMeta(Safetensors file, String key, int fallback) {

@@ -16,14 +16,23 @@ import org.ducisc.tensor.Rng;
 public final class VNet extends Module {
     /** Spatial sizes must be multiples of this (four stride-2 levels). */
     public static final int SIZE_MULTIPLE = 16;
+    /**
+     * The most base filters a V-Net may have: 128 gives 16 x 128 = 2048 channels at the deepest level
+     * and about 600 million weights (the reference uses 16); more would overflow the sizes of its tensors.
+     */
+    public static final int MAX_BASE_FILTERS = 128;
+    /** The most input channels or classes. */
+    public static final int MAX_CHANNELS = 256;
     static final double DROPOUT_P = 0.5;
 
     /** Network options; {@link #defaults()} is the reference's DuCiSC V-Net. */
     public record Config(int inChannels, int classes, int baseFilters, boolean dropout, boolean deepSupervision) {
         public Config {
-            if (inChannels < 1 || classes < 2 || baseFilters < 1) {
-                throw new IllegalArgumentException("V-Net needs >= 1 input channel, >= 2 classes and >= 1 base filter; got "
-                        + inChannels + ", " + classes + ", " + baseFilters);
+            if (inChannels < 1 || inChannels > MAX_CHANNELS || classes < 2 || classes > MAX_CHANNELS || baseFilters < 1
+                    || baseFilters > MAX_BASE_FILTERS) {
+                throw new IllegalArgumentException("V-Net needs 1.." + MAX_CHANNELS + " input channels, 2.." + MAX_CHANNELS
+                        + " classes and 1.." + MAX_BASE_FILTERS + " base filters; got " + inChannels + ", " + classes + ", "
+                        + baseFilters);
             }
         }
 

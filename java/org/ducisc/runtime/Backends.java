@@ -25,7 +25,8 @@ public final class Backends {
 
     private static CudaBackend cuda(Device device) {
         try {
-            return CudaBackend.forDevice(device.index());
+            return device.kind() == Device.Kind.CUDA_EMULATED ? CudaBackend.emulated()
+                    : CudaBackend.forDevice(device.index());
         } catch (CudaUnavailableException e) {
             throw new IllegalStateException(e.getMessage(), e);
         }
@@ -36,7 +37,7 @@ public final class Backends {
     }
 
     /**
-     * Resolves "cpu", "cuda", "cuda:N" or "auto". A CUDA device is opened here, so an unusable one fails
+     * Resolves "cpu", "cuda", "cuda:N", "cuda-emu" (the emulated CUDA device) or "auto". A CUDA device is opened here, so an unusable one fails
      * now with one line (IllegalStateException); "auto" takes cuda:0 when it works and the CPU otherwise,
      * saying why.
      */

@@ -82,7 +82,8 @@ final class TrainState {
             try {
                 return Long.parseLong(required(st.metadata(), "iteration", file));
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(file + ": damaged training state (" + e.getMessage() + ")", e);
+                throw new IllegalArgumentException(file + ": damaged training state (its iteration '"
+                        + st.metadata().get("iteration") + "' is not a whole number)", e);
             }
         }
     }
@@ -110,7 +111,8 @@ final class TrainState {
                     Double.parseDouble(required(meta, "best_dice", file)),
                     Long.parseLong(required(meta, "best_iteration", file)));
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(file + ": damaged training state (" + e.getMessage() + ")", e);
+            throw new IllegalArgumentException(file + ": damaged training state (a number in its metadata is not one: "
+                    + e.getMessage().replace("For input string: ", "") + ")", e);
         }
     }
 

@@ -132,6 +132,7 @@ public final class Trainer {
 
     /** Checks the settings against the data set before anything is trained; throws one clear message. */
     public static void validate(Dataset dataset, Settings s) throws IOException {
+        SettingRanges.check(s);
         dataset = dataset.holdingOut(validationCases(dataset, s));
         int train = dataset.trainCases().size();
         if (s.labelnum() < 2) {
@@ -148,6 +149,12 @@ public final class Trainer {
         if (s.labelnum() == train && s.method() != Method.SUPERVISED) {
             throw new IllegalArgumentException("--labelnum " + s.labelnum() + " labels every training case, leaving no"
                     + " unlabeled ones for " + s.method().label() + "; --method supervised gives the fully supervised upper bound");
+        }
+        int unlabeledBatch = loaderConfig(dataset, s).unlabeledBatch();
+        if (train - s.labelnum() < unlabeledBatch) {
+            throw new IllegalArgumentException("labelnum " + s.labelnum() + " leaves " + (train - s.labelnum())
+                    + " unlabeled case(s) in " + dataset.dir().resolve("train.list") + ", fewer than the unlabeled batch of "
+                    + unlabeledBatch);
         }
         for (int side : s.patchFor(dataset)) {
             if (side < VNet.SIZE_MULTIPLE || side % VNet.SIZE_MULTIPLE != 0) {
@@ -182,8 +189,8 @@ public final class Trainer {
             }
         }
         if (validationCases.isEmpty() || (dataset.testCases().isEmpty() && !dataset.isNiftiFolder())) {
-            throw new IllegalArgumentException((validationCases.isEmpty() ? s.validation().list()
-                    : dataset.dir().resolve("test.list")) + ": no cases to evaluate on");
+            throw new IllegalArgumentException((validationCases.isEmpty() && s.validation().list() != null
+                    ? s.validation().list() : dataset.dir().resolve("test.list")) + ": no cases to evaluate on");
         }
         if (s.resume()) {
             Path state = s.runDir().resolve(TrainState.FILE);
@@ -197,10 +204,13 @@ public final class Trainer {
                         + " iterations; give --max-iterations above that to continue it");
             }
         }
+        if (!s.resume()) {
+            RunFolder.requireNoRun(s.runDir());
+        }
         try {
             Files.createDirectories(s.runDir());
         } catch (IOException e) {
-            throw new IOException(s.runDir() + ": cannot create the output folder (" + e.getClass().getSimpleName() + ")", e);
+            throw new IOException(s.runDir() + ": cannot create the output folder (" + FileBytes.reason(e) + ")", e);
         }
         if (!Files.isWritable(s.runDir())) {
             throw new IOException(s.runDir() + ": output folder is not writable");
@@ -210,7 +220,9 @@ public final class Trainer {
     /**
      * Runs the training, or with {@code s.resume()} continues the run in {@code s.runDir()} from its
      * last saved state, exactly as if it had not been interrupted. At the end the last and the best
-     * checkpoints are evaluated on the test list (test_metrics.csv). Runs on the CPU.
+     * checkpoints are evaluated on the test list (test_metrics.csv). Runs on the CPU. The run folder is
+     * owned by this run while it lasts ({@link RunFolder}); a folder that already holds a run is refused
+     * unless resuming ({@link RunFolder#discard} removes an old run explicitly).
      */
     public static Result run(Dataset dataset, Settings s, Listener listener) throws IOException, InterruptedException {
         return run(dataset, s, Device.CPU, listener);
@@ -220,6 +232,14 @@ public final class Trainer {
     public static Result run(Dataset dataset, Settings s, Device device, Listener listener)
             throws IOException, InterruptedException {
         validate(dataset, s);
+        try (RunFolder owned = RunFolder.lock(s.runDir())) {
+            return runOwned(dataset, s, device, listener);
+        }
+    }
+
+    /** The run itself, in a folder this process owns. */
+    private static Result runOwned(Dataset dataset, Settings s, Device device, Listener listener)
+            throws IOException, InterruptedException {
         dataset = dataset.holdingOut(validationCases(dataset, s));
         Path dir = s.runDir();
         Map<String, String> config = configFields(dataset, s);

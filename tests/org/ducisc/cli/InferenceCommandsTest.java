@@ -247,6 +247,26 @@ class InferenceCommandsTest {
         }
     }
 
+    /** Issue 14, item 7: an output that is the input or the other output is refused; the input is untouched. */
+    @Test
+    void outputsThatAreInputsOrEachOtherAreRefused() throws IOException {
+        Path image = tmp.resolve("in").resolve("image.nii.gz");
+        Files.createDirectories(image.getParent());
+        Nifti.write(image, Phantom.generate(1, 5, new int[] {32, 32, 32}).image());
+        byte[] before = Files.readAllBytes(image);
+        String ckpt = checkpoint.toString();
+        failsCleanly("is the same file as --input", List.of(), windowed("predict", "--checkpoint", ckpt, "--input",
+                image.toString(), "--output", tmp.resolve("in/./image.nii.gz").toString()));
+        Path out = tmp.resolve("out").resolve("label.nii.gz");
+        failsCleanly("--probabilities", List.of(out), windowed("predict", "--checkpoint", ckpt, "--input",
+                image.toString(), "--output", out.toString(), "--probabilities",
+                tmp.resolve("out/../out/label.nii.gz").toString()));
+        // A folder of inputs written into itself: image.nii.gz -> image.nii.gz.
+        failsCleanly("is the same file as --input", List.of(), windowed("predict", "--checkpoint", ckpt, "--input",
+                image.getParent().toString(), "--output", image.getParent().toString()));
+        assertArrayEquals(before, Files.readAllBytes(image), "the input is untouched");
+    }
+
     /** Issue 14, item 6: NaN weights are refused by name before any output is written. */
     @Test
     void nanWeightsAreRefusedNamingTheTensor() throws IOException {

@@ -104,6 +104,29 @@ class TrainCommandTest {
         assertEquals(csv, Files.readString(done.resolve("metrics.csv")));
     }
 
+    /** Issue 14, item 8: --out on an existing run needs --resume or --overwrite; the old run is left as it was. */
+    @Test
+    void anExistingRunIsNotReplacedWithoutOverwrite() throws Exception {
+        Path done = work.resolve("existing");
+        assertEquals(0, run(tiny(done).toArray(String[]::new)).code());
+        Files.writeString(done.resolve("iter_1000.safetensors"), "from a longer run");
+        String csv = Files.readString(done.resolve("metrics.csv"));
+        byte[] last = Files.readAllBytes(done.resolve("last.safetensors"));
+        Outcome o = run(tiny(done, "--seed", "5").toArray(String[]::new));
+        assertEquals(1, o.code(), o.err());
+        assertEquals("ducisc: --out " + done + " already holds a training run; continue it with --resume " + done
+                + ", choose another --out, or add --overwrite to discard it", o.err().strip());
+        assertEquals(csv, Files.readString(done.resolve("metrics.csv")));
+        assertTrue(java.util.Arrays.equals(last, Files.readAllBytes(done.resolve("last.safetensors"))));
+
+        List<String> overwrite = tiny(done, "--seed", "5");
+        overwrite.add("--overwrite");
+        Outcome again = run(overwrite.toArray(String[]::new));
+        assertEquals(0, again.code(), again.err());
+        assertFalse(Files.exists(done.resolve("iter_1000.safetensors")), "no file of the old run left mixed in");
+        assertTrue(Files.readString(done.resolve("config.json")).contains("\"seed\": 5"));
+    }
+
     @Test
     void seedsRunInSubFoldersAndAreSummarised() throws Exception {
         Path out = work.resolve("sweep");

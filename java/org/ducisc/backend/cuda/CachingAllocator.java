@@ -2,9 +2,7 @@ package org.ducisc.backend.cuda;
 
 import java.util.ArrayDeque;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -24,7 +22,8 @@ final class CachingAllocator implements AutoCloseable {
     private final TreeMap<Long, ArrayDeque<Long>> free = new TreeMap<>();
     /** Size class of every block this allocator owns, live or cached. */
     private final Map<Long, Long> classOf = new HashMap<>();
-    private final Set<Long> live = new HashSet<>();
+    /** Requested bytes of every live block. */
+    private final Map<Long, Long> live = new HashMap<>();
     private long liveBytes;
     private long cachedBytes;
     private long peakLiveBytes;
@@ -58,9 +57,10 @@ final class CachingAllocator implements AutoCloseable {
             address = allocateFresh(size);
             classOf.put(address, size);
         }
-        live.add(address);
+        live.put(address, bytes);
         liveBytes += size;
         peakLiveBytes = Math.max(peakLiveBytes, liveBytes);
+        memory.handOut(address, bytes, size);
         return address;
     }
 
@@ -87,9 +87,13 @@ final class CachingAllocator implements AutoCloseable {
         return size;
     }
 
-    /** Returns a block to its free list. */
+    /**
+     * Returns a block to its free list; throws {@link CudaException} after that if the device found bytes
+     * written past the request (the emulated device's guard, see {@link DeviceMemory#takeBack}).
+     */
     synchronized void free(long address) {
-        if (!live.remove(address)) {
+        Long requested = live.remove(address);
+        if (requested == null) {
             throw new IllegalArgumentException("0x" + Long.toHexString(address)
                     + " is not a live block of this allocator (freed twice?)");
         }
@@ -97,6 +101,7 @@ final class CachingAllocator implements AutoCloseable {
         liveBytes -= size;
         cachedBytes += size;
         free.computeIfAbsent(size, k -> new ArrayDeque<>()).addLast(address);
+        memory.takeBack(address, requested, size);
     }
 
     /** Gives every cached block back to the device. */

@@ -17,29 +17,65 @@ import org.ducisc.core.InterpolationMode;
 import org.ducisc.core.UnaryOp;
 
 /**
- * One CUDA device: memory from a caching allocator over JCuda's driver binding, every op a kernel
- * of libducisc_cuda.so called through Panama, all of them queued in order on one stream. Ops return
- * once their work is queued; copies to the host wait for it. With system property ducisc.poison=true
- * every buffer handed out is NaN-filled first, as on the CPU backend.
+ * One CUDA device: memory from a caching allocator over the device's {@link DeviceRuntime}, every op a
+ * kernel of the kernel library called through Panama, all of them queued in order on one stream. Ops
+ * return once their work is queued; copies to the host wait for it. Two kinds of device run this same
+ * code: a GPU ({@link #forDevice}: JCuda's driver binding and the nvcc-built libducisc_cuda.so) and the
+ * emulated device ({@link #emulated}: host memory and the g++-built libducisc_cuda_host.so of the same
+ * kernel sources, see kernels/host_emulation.h). With system property ducisc.poison=true every buffer
+ * handed out is NaN-filled first, as on the CPU backend.
  */
 public final class CudaBackend implements Backend {
     private static final boolean POISON = Boolean.getBoolean("ducisc.poison");
     private static final int NAN_BITS = Float.floatToRawIntBits(Float.NaN);
     private static final Map<Integer, CudaBackend> OPEN = new ConcurrentHashMap<>();
+    private static volatile CudaBackend emulatedBackend;
 
     private final Device device;
-    private final CudaDriver driver;
+    private final DeviceRuntime driver;
+    private final CudaKernels kernels;
     private final CachingAllocator allocator;
     private final long stream;
     /** Device word where gather/scatter record the first out-of-range target. */
     private final long badTarget;
 
-    private CudaBackend(int index) {
-        this.device = Device.cuda(index);
-        this.driver = new CudaDriver(index);
+    private CudaBackend(Device device, DeviceRuntime driver, CudaKernels kernels) {
+        this.device = device;
+        this.driver = driver;
+        this.kernels = kernels;
         this.allocator = new CachingAllocator(driver);
         this.stream = driver.streamHandle();
         this.badTarget = allocator.allocate(Long.BYTES);
+    }
+
+    /**
+     * The emulated CUDA device ({@link Device#CUDA_EMULATED}), opened on first use: the kernels built for
+     * the host by native/build.sh --host, run on host memory. Throws {@link CudaUnavailableException} with
+     * one line saying why when the library is missing or unusable.
+     */
+    public static CudaBackend emulated() {
+        CudaBackend b = emulatedBackend;
+        if (b == null) {
+            synchronized (CudaBackend.class) {
+                b = emulatedBackend;
+                if (b == null) {
+                    b = openEmulated();
+                    emulatedBackend = b;
+                }
+            }
+        }
+        return b;
+    }
+
+    private static CudaBackend openEmulated() {
+        java.nio.file.Path library = CudaLibrary.findHost().orElseThrow(() -> new CudaUnavailableException(
+                "emulated CUDA device: " + CudaLibrary.hostFileName() + " not found (looked in "
+                        + CudaLibrary.hostCandidates() + "); build it with native/build.sh --host"));
+        try {
+            return new CudaBackend(Device.CUDA_EMULATED, new EmulatedDevice(library), CudaKernels.emulated(library));
+        } catch (UnsatisfiedLinkError | IllegalArgumentException | CudaException e) {
+            throw new CudaUnavailableException("emulated CUDA device unusable: " + e.getMessage());
+        }
     }
 
     /**
@@ -55,20 +91,20 @@ public final class CudaBackend implements Backend {
         if (driverMissing != null) {
             throw new CudaUnavailableException(driverMissing);
         }
+        CudaKernels kernels;
         try {
-            CudaKernels.abiVersion();
-        } catch (UnsatisfiedLinkError | ExceptionInInitializerError | NoClassDefFoundError e) {
-            Throwable cause = e instanceof ExceptionInInitializerError && e.getCause() != null ? e.getCause() : e;
-            throw new CudaUnavailableException("CUDA kernel library unusable: " + cause.getMessage());
+            kernels = CudaKernels.gpu();
+        } catch (UnsatisfiedLinkError | IllegalArgumentException e) {
+            throw new CudaUnavailableException("CUDA kernel library unusable: " + e.getMessage());
         }
         try {
-            return new CudaBackend(index);
+            return new CudaBackend(Device.cuda(index), new CudaDriver(index), kernels);
         } catch (CudaException | UnsatisfiedLinkError e) {
             throw new CudaUnavailableException(e.getMessage());
         }
     }
 
-    /** "cuda:0 (NVIDIA H200, 140 GiB)". */
+    /** "cuda:0 (NVIDIA H200, 140 GiB)", "cuda-emu (host emulation of the CUDA kernels, 8 GiB)". */
     public String describe() {
         return device + " (" + driver.name() + ", " + (driver.totalMemory() >> 30) + " GiB)";
     }
@@ -115,11 +151,13 @@ public final class CudaBackend implements Backend {
     public Buffer allocate(long bytes) {
         driver.makeCurrent();
         long address = allocator.allocate(bytes);
-        long size = allocator.blockSize(address);
         if (POISON) {
-            driver.fill32(address, NAN_BITS, size / 4);
+            driver.fill32(address, NAN_BITS, bytes / 4);
+            if (bytes % 4 != 0) {
+                driver.fill8(address + bytes / 4 * 4, (byte) 0xff, bytes % 4);
+            }
         }
-        return new CudaBuffer(address, size, device);
+        return new CudaBuffer(address, bytes, device);
     }
 
     @Override
@@ -129,12 +167,22 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void copyFromHost(MemorySegment src, Buffer dst, long dstByteOffset) {
+        checkRange(dst, dstByteOffset, src.byteSize());
         driver.copyToDevice(src, at(dst, dstByteOffset, 1));
     }
 
     @Override
     public void copyToHost(Buffer src, long srcByteOffset, MemorySegment dst) {
+        checkRange(src, srcByteOffset, dst.byteSize());
         driver.copyToHost(at(src, srcByteOffset, 1), dst);
+    }
+
+    /** Checks a copy's byte range against the buffer before the device sees it. */
+    private static void checkRange(Buffer b, long offset, long bytes) {
+        if (offset < 0 || bytes < 0 || offset > b.byteSize() - bytes) {
+            throw new IndexOutOfBoundsException("copy of " + bytes + " bytes at byte " + offset + " of a "
+                    + b.byteSize() + "-byte device buffer");
+        }
     }
 
     @Override
@@ -154,7 +202,7 @@ public final class CudaBackend implements Backend {
                             long[] dstStrides, long[] shape) {
         int es = type.byteSize();
         driver.makeCurrent();
-        CudaKernels.copyStrided(stream, es, at(src, srcOff, es), srcStrides, at(dst, dstOff, es), dstStrides, shape);
+        kernels.copyStrided(stream, es, at(src, srcOff, es), srcStrides, at(dst, dstOff, es), dstStrides, shape);
     }
 
     @Override
@@ -166,23 +214,23 @@ public final class CudaBackend implements Backend {
                         n * to.byteSize());
             }
         } else if (from == DType.UINT8) {
-            CudaKernels.castU8ToF32(stream, at(src, srcOff, 1), f32(dst, dstOff), n);
+            kernels.castU8ToF32(stream, at(src, srcOff, 1), f32(dst, dstOff), n);
         } else {
-            CudaKernels.castF32ToU8(stream, f32(src, srcOff), at(dst, dstOff, 1), n);
+            kernels.castF32ToU8(stream, f32(src, srcOff), at(dst, dstOff, 1), n);
         }
     }
 
     @Override
     public void unary(UnaryOp op, Buffer x, long xOff, Buffer y, long yOff, long n, float a, float b) {
         driver.makeCurrent();
-        CudaKernels.unary(stream, op.ordinal(), f32(x, xOff), f32(y, yOff), n, a, b);
+        kernels.unary(stream, op.ordinal(), f32(x, xOff), f32(y, yOff), n, a, b);
     }
 
     @Override
     public void binary(BinaryOp op, Buffer a, long aOff, long[] aStrides, Buffer b, long bOff, long[] bStrides,
                        Buffer out, long outOff, long[] shape) {
         driver.makeCurrent();
-        CudaKernels.binary(stream, op.ordinal(), f32(a, aOff), aStrides, f32(b, bOff), bStrides, f32(out, outOff),
+        kernels.binary(stream, op.ordinal(), f32(a, aOff), aStrides, f32(b, bOff), bStrides, f32(out, outOff),
                 shape);
     }
 
@@ -191,40 +239,40 @@ public final class CudaBackend implements Backend {
                         long[] bStrides, DType outType, Buffer out, long outOff, long[] shape) {
         driver.makeCurrent();
         int ie = in.byteSize();
-        CudaKernels.compare(stream, op.ordinal(), in == DType.UINT8, at(a, aOff, ie), aStrides, at(b, bOff, ie),
+        kernels.compare(stream, op.ordinal(), in == DType.UINT8, at(a, aOff, ie), aStrides, at(b, bOff, ie),
                 bStrides, outType == DType.UINT8, at(out, outOff, outType.byteSize()), shape);
     }
 
     @Override
     public void sum(Buffer x, long xOff, long[] shape, boolean[] reduce, Buffer out, long outOff) {
         driver.makeCurrent();
-        CudaKernels.sum(stream, f32(x, xOff), shape, reduce, f32(out, outOff));
+        kernels.sum(stream, f32(x, xOff), shape, reduce, f32(out, outOff));
     }
 
     @Override
     public void argmaxChannel(Buffer x, long xOff, int n, int c, long s, Buffer out, long outOff) {
         driver.makeCurrent();
-        CudaKernels.argmaxChannel(stream, f32(x, xOff), n, c, s, at(out, outOff, 1));
+        kernels.argmaxChannel(stream, f32(x, xOff), n, c, s, at(out, outOff, 1));
     }
 
     @Override
     public void softmaxChannel(Buffer x, long xOff, int n, int c, long s, Buffer y, long yOff, boolean log) {
         driver.makeCurrent();
-        CudaKernels.softmaxChannel(stream, f32(x, xOff), n, c, s, f32(y, yOff), log);
+        kernels.softmaxChannel(stream, f32(x, xOff), n, c, s, f32(y, yOff), log);
     }
 
     @Override
     public void softmaxChannelBackward(Buffer y, long yOff, Buffer gy, long gyOff, int n, int c, long s, Buffer gx,
                                        long gxOff, boolean log) {
         driver.makeCurrent();
-        CudaKernels.softmaxChannelBackward(stream, f32(y, yOff), f32(gy, gyOff), n, c, s, f32(gx, gxOff), log);
+        kernels.softmaxChannelBackward(stream, f32(y, yOff), f32(gy, gyOff), n, c, s, f32(gx, gxOff), log);
     }
 
     @Override
     public void gatherChannel(Buffer x, long xOff, Buffer target, long tOff, int n, int c, long s, Buffer out,
                               long outOff) {
         driver.makeCurrent();
-        CudaKernels.gatherChannel(stream, f32(x, xOff), at(target, tOff, 1), n, c, s, f32(out, outOff), badTarget);
+        kernels.gatherChannel(stream, f32(x, xOff), at(target, tOff, 1), n, c, s, f32(out, outOff), badTarget);
         checkTargets("gatherChannel", c, s);
     }
 
@@ -232,7 +280,7 @@ public final class CudaBackend implements Backend {
     public void scatterChannel(Buffer g, long gOff, Buffer target, long tOff, int n, int c, long s, Buffer gx,
                                long gxOff) {
         driver.makeCurrent();
-        CudaKernels.scatterChannel(stream, f32(g, gOff), at(target, tOff, 1), n, c, s, f32(gx, gxOff), badTarget);
+        kernels.scatterChannel(stream, f32(g, gOff), at(target, tOff, 1), n, c, s, f32(gx, gxOff), badTarget);
         checkTargets("scatterChannel", c, s);
     }
 
@@ -269,21 +317,21 @@ public final class CudaBackend implements Backend {
     public void conv3dForward(Buffer x, long xOff, Buffer w, long wOff, Buffer bias, long biasOff, Buffer y,
                               long yOff, ConvGeometry g) {
         driver.makeCurrent();
-        CudaKernels.conv3dForward(stream, f32(x, xOff), f32(w, wOff), f32(bias, biasOff), f32(y, yOff), geometry(g));
+        kernels.conv3dForward(stream, f32(x, xOff), f32(w, wOff), f32(bias, biasOff), f32(y, yOff), geometry(g));
     }
 
     @Override
     public void conv3dBackwardData(Buffer gy, long gyOff, Buffer w, long wOff, Buffer gx, long gxOff,
                                    ConvGeometry g) {
         driver.makeCurrent();
-        CudaKernels.conv3dBackwardData(stream, f32(gy, gyOff), f32(w, wOff), f32(gx, gxOff), geometry(g));
+        kernels.conv3dBackwardData(stream, f32(gy, gyOff), f32(w, wOff), f32(gx, gxOff), geometry(g));
     }
 
     @Override
     public void conv3dBackwardWeight(Buffer x, long xOff, Buffer gy, long gyOff, Buffer gw, long gwOff,
                                      ConvGeometry g, boolean accumulate) {
         driver.makeCurrent();
-        CudaKernels.conv3dBackwardWeight(stream, f32(x, xOff), f32(gy, gyOff), f32(gw, gwOff), geometry(g),
+        kernels.conv3dBackwardWeight(stream, f32(x, xOff), f32(gy, gyOff), f32(gw, gwOff), geometry(g),
                 accumulate);
     }
 
@@ -291,14 +339,14 @@ public final class CudaBackend implements Backend {
     public void batchNormStats(Buffer x, long xOff, int n, int c, long s, Buffer mean, long meanOff, Buffer var,
                                long varOff) {
         driver.makeCurrent();
-        CudaKernels.batchNormStats(stream, f32(x, xOff), n, c, s, f32(mean, meanOff), f32(var, varOff));
+        kernels.batchNormStats(stream, f32(x, xOff), n, c, s, f32(mean, meanOff), f32(var, varOff));
     }
 
     @Override
     public void channelAffine(Buffer x, long xOff, Buffer scale, long scaleOff, Buffer shift, long shiftOff, int n,
                               int c, long s, boolean relu, Buffer y, long yOff) {
         driver.makeCurrent();
-        CudaKernels.channelAffine(stream, f32(x, xOff), f32(scale, scaleOff), f32(shift, shiftOff), n, c, s, relu,
+        kernels.channelAffine(stream, f32(x, xOff), f32(scale, scaleOff), f32(shift, shiftOff), n, c, s, relu,
                 f32(y, yOff));
     }
 
@@ -307,7 +355,7 @@ public final class CudaBackend implements Backend {
                                         Buffer mean, long meanOff, Buffer invStd, long invStdOff, int n, int c,
                                         long s, Buffer sumGy, long sumGyOff, Buffer sumGyXhat, long sumGyXhatOff) {
         driver.makeCurrent();
-        CudaKernels.batchNormBackwardReduce(stream, f32(x, xOff), f32(gy, gyOff), f32(reluOut, reluOutOff),
+        kernels.batchNormBackwardReduce(stream, f32(x, xOff), f32(gy, gyOff), f32(reluOut, reluOutOff),
                 f32(mean, meanOff), f32(invStd, invStdOff), n, c, s, f32(sumGy, sumGyOff),
                 f32(sumGyXhat, sumGyXhatOff));
     }
@@ -318,7 +366,7 @@ public final class CudaBackend implements Backend {
                                       long gammaOff, Buffer sumGy, long sumGyOff, Buffer sumGyXhat,
                                       long sumGyXhatOff, int n, int c, long s, Buffer gx, long gxOff) {
         driver.makeCurrent();
-        CudaKernels.batchNormBackwardData(stream, f32(x, xOff), f32(gy, gyOff), f32(reluOut, reluOutOff),
+        kernels.batchNormBackwardData(stream, f32(x, xOff), f32(gy, gyOff), f32(reluOut, reluOutOff),
                 f32(mean, meanOff), f32(invStd, invStdOff), f32(gamma, gammaOff), f32(sumGy, sumGyOff),
                 f32(sumGyXhat, sumGyXhatOff), n, c, s, f32(gx, gxOff));
     }
@@ -327,13 +375,13 @@ public final class CudaBackend implements Backend {
     public void interpolate(InterpolationMode mode, Buffer x, long xOff, long nc, int[] in, Buffer y, long yOff,
                             int[] out) {
         driver.makeCurrent();
-        CudaKernels.interpolate(stream, mode.ordinal(), f32(x, xOff), nc, in, f32(y, yOff), out);
+        kernels.interpolate(stream, mode.ordinal(), f32(x, xOff), nc, in, f32(y, yOff), out);
     }
 
     @Override
     public void interpolateBackward(InterpolationMode mode, Buffer gy, long gyOff, long nc, int[] in, int[] out,
                                     Buffer gx, long gxOff) {
         driver.makeCurrent();
-        CudaKernels.interpolateBackward(stream, mode.ordinal(), f32(gy, gyOff), nc, in, out, f32(gx, gxOff));
+        kernels.interpolateBackward(stream, mode.ordinal(), f32(gy, gyOff), nc, in, out, f32(gx, gxOff));
     }
 }

@@ -44,7 +44,7 @@ import jcuda.driver.CUstream;
  * is made; a failure throws {@link CudaException} naming the call and carrying the driver's own
  * error name and text.
  */
-final class CudaDriver implements DeviceMemory, AutoCloseable {
+final class CudaDriver implements DeviceRuntime {
     /** The driver library JCuda's natives link against. */
     static final String DRIVER_LIBRARY = "libcuda.so.1";
 
@@ -120,16 +120,18 @@ final class CudaDriver implements DeviceMemory, AutoCloseable {
         return index;
     }
 
-    String name() {
+    @Override
+    public String name() {
         return name;
     }
 
-    long totalMemory() {
+    @Override
+    public long totalMemory() {
         return totalMemory;
     }
 
-    /** The stream's raw handle, as the kernels' launchers take it. */
-    long streamHandle() {
+    @Override
+    public long streamHandle() {
         return stream.handle();
     }
 
@@ -137,7 +139,8 @@ final class CudaDriver implements DeviceMemory, AutoCloseable {
      * Makes the primary context current on the calling thread (once per thread): the driver calls
      * and the kernels' runtime then both work on this device.
      */
-    void makeCurrent() {
+    @Override
+    public void makeCurrent() {
         if (!current.get()) {
             check("cuCtxSetCurrent", cuCtxSetCurrent(context));
             current.set(Boolean.TRUE);
@@ -163,41 +166,48 @@ final class CudaDriver implements DeviceMemory, AutoCloseable {
     }
 
     /** Copies all of {@code src} to device memory and waits for the copy. */
-    void copyToDevice(MemorySegment src, long dst) {
+    @Override
+    public void copyToDevice(MemorySegment src, long dst) {
         makeCurrent();
         check("cuMemcpyHtoDAsync", cuMemcpyHtoDAsync(device(dst), host(src), src.byteSize(), stream));
         synchronize();
     }
 
     /** Fills all of {@code dst} from device memory, after the work queued before it. */
-    void copyToHost(long src, MemorySegment dst) {
+    @Override
+    public void copyToHost(long src, MemorySegment dst) {
         makeCurrent();
         check("cuMemcpyDtoHAsync", cuMemcpyDtoHAsync(host(dst), device(src), dst.byteSize(), stream));
         synchronize();
     }
 
-    void copyDeviceToDevice(long src, long dst, long bytes) {
+    @Override
+    public void copyDeviceToDevice(long src, long dst, long bytes) {
         makeCurrent();
         check("cuMemcpyDtoDAsync", cuMemcpyDtoDAsync(device(dst), device(src), bytes, stream));
     }
 
-    void fill32(long dst, int bits, long count) {
+    @Override
+    public void fill32(long dst, int bits, long count) {
         makeCurrent();
         check("cuMemsetD32Async", cuMemsetD32Async(device(dst), bits, count, stream));
     }
 
-    void fill8(long dst, byte value, long count) {
+    @Override
+    public void fill8(long dst, byte value, long count) {
         makeCurrent();
         check("cuMemsetD8Async", cuMemsetD8Async(device(dst), value, count, stream));
     }
 
     /** Waits for all work queued on the stream; a kernel's asynchronous failure surfaces here. */
-    void synchronize() {
+    @Override
+    public void synchronize() {
         check("cuStreamSynchronize", cuStreamSynchronize(stream));
     }
 
     /** Milliseconds the stream spends on {@code work}, measured with a pair of events. */
-    float time(Runnable work) {
+    @Override
+    public float time(Runnable work) {
         makeCurrent();
         CUevent start = new CUevent();
         CUevent stop = new CUevent();

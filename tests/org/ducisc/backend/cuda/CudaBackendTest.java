@@ -21,50 +21,26 @@ import org.ducisc.core.DType;
 import org.ducisc.core.InterpolationMode;
 import org.ducisc.core.UnaryOp;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every op of the CUDA backend against the CPU backend on fresh random inputs of odd sizes, with
- * both backends' outputs poisoned (NaN) first: float results within
- * |gpu - cpu| <= 1e-4 * (|cpu| + rms(cpu)), uint8 results equal. Skipped where no CUDA device works.
+ * Every op of the CUDA backend against the CPU backend on random inputs of odd sizes, with both
+ * backends' outputs poisoned (NaN) first: float results within |gpu - cpu| <= 1e-4 * (|cpu| + rms(cpu)),
+ * uint8 results equal. The device under test is {@link CudaTestDevice}'s: the emulated device in every
+ * {@code mvn test} (never skipped), a GPU with -Dducisc.test.cudaDevice=cuda:0. Seeds are fixed
+ * (-Dducisc.test.seed to change) and printed.
  */
 class CudaBackendTest {
     private static final double RTOL = 1e-4;
     private static final CpuBackend CPU = CpuBackend.INSTANCE;
-    /**
-     * The backend under test: cuda:0, or with -Dducisc.test.cudaStandIn=cpu the CPU backend again, which
-     * checks this harness itself (every comparison must then hold exactly) on a machine without a GPU.
-     */
     private static Backend cuda;
-    private static String unavailable;
-    private final long seed = System.nanoTime();
+    private final long seed = CudaTestDevice.seed();
     private final Random random = new Random(seed);
 
     @BeforeAll
     static void openDevice() {
-        if ("cpu".equals(System.getProperty("ducisc.test.cudaStandIn"))) {
-            // A distinct object that forwards to the CPU backend, so the two sides keep separate buffers.
-            cuda = (Backend) java.lang.reflect.Proxy.newProxyInstance(Backend.class.getClassLoader(),
-                    new Class<?>[] {Backend.class}, (proxy, method, args) -> {
-                        try {
-                            return method.invoke(CPU, args);
-                        } catch (java.lang.reflect.InvocationTargetException e) {
-                            throw e.getCause();
-                        }
-                    });
-            return;
-        }
-        try {
-            cuda = CudaBackend.forDevice(0);
-        } catch (CudaUnavailableException e) {
-            unavailable = e.getMessage();
-        }
-    }
-
-    @BeforeEach
-    void requireDevice() {
-        assumeTrue(unavailable == null, "no usable CUDA device: " + unavailable);
+        cuda = CudaTestDevice.backend();
+        System.out.println("CudaBackendTest on " + CudaTestDevice.name() + ", seed " + CudaTestDevice.seed());
     }
 
     /** One operand held on both backends. */
