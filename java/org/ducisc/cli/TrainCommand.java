@@ -27,7 +27,7 @@ final class TrainCommand implements Runnable {
     @Option(names = {"--root-path", "--root_path"}, required = true, description = "Folder holding the data set folder (or the data set folder itself), or an MSD / nnU-Net v2 NIfTI folder (imagesTr/, labelsTr/, imagesTs/).")
     Path rootPath;
 
-    @Option(names = "--labelnum", defaultValue = "8", description = "Labeled training cases: the first N of train.list (default ${DEFAULT-VALUE}).")
+    @Option(names = "--labelnum", defaultValue = "8", description = "Labeled training cases: the first N of train.list, or of a NIfTI folder's sorted labeled images (default ${DEFAULT-VALUE}).")
     int labelnum;
 
     @Option(names = {"--max-iterations", "--max_iterations", "--max_iteration"}, defaultValue = "15000", description = "Iterations (default ${DEFAULT-VALUE}).")
