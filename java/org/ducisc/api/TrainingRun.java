@@ -173,7 +173,7 @@ public final class TrainingRun {
             return this;
         }
 
-        /** ducisc (default), supervised (labeled cases only) or mean-teacher. */
+        /** ducisc (default), supervised (labeled cases only, the plain loss), supervised-matched (labeled cases only, DuCiSC's loss normalisation) or mean-teacher. */
         public Builder method(String name) {
             this.method = Objects.requireNonNull(name, "method");
             return this;

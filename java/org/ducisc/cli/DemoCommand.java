@@ -27,13 +27,18 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * The main job on the built-in data set: DuCiSC against the supervised-only baseline, trained at a
- * small scale on the phantom, evaluated on its test cases, with a table and PNG figures.
+ * The main job on the built-in data set: DuCiSC against a supervised-only baseline, trained at a
+ * small scale on the phantom, evaluated on its test cases, with a table and PNG figures. The baseline is
+ * by default the matched one ({@link Trainer.Method#SUPERVISED_MATCHED}: DuCiSC without its unlabeled
+ * terms, the same loss normalisation and so the same step size); {@code --baseline plain} compares with
+ * the plain supervised loss instead.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Trains DuCiSC and the supervised-only baseline on the synthetic phantom data set (generated"
+        description = {"Trains DuCiSC and a supervised-only baseline on the synthetic phantom data set (generated"
             + " under DIR/data if absent) at a small scale, evaluates both on its test cases, prints a side-by-side"
-            + " table and writes PNG plots to DIR/plots."})
+            + " table and writes PNG plots to DIR/plots. The baseline is DuCiSC without its unlabeled terms (same"
+            + " loss normalisation, so the same step size) unless --baseline plain. Runs of an earlier demo in DIR"
+            + " are replaced."})
 final class DemoCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -68,6 +73,10 @@ final class DemoCommand implements Runnable {
     @Option(names = "--data-seed", defaultValue = "1337", description = "Seed of the phantom when generating it (default ${DEFAULT-VALUE}).")
     long dataSeed;
 
+    @Option(names = "--baseline", defaultValue = "matched", description = "matched (DuCiSC minus the unlabeled terms, with"
+            + " its loss normalisation) or plain (the plain supervised loss) (default ${DEFAULT-VALUE}).")
+    String baseline;
+
     private static final int OVERLAY_CASES = 3;
 
     @Override
@@ -76,13 +85,18 @@ final class DemoCommand implements Runnable {
         System.setProperty("java.awt.headless", "true"); // the plots need no display
         int[] patchSize = Options.parseSize("--patch", patch);
         int[] volumeSize = Options.parseSize("--size", size);
+        Trainer.Method baselineMethod = switch (baseline) {
+            case "matched" -> Trainer.Method.SUPERVISED_MATCHED;
+            case "plain" -> Trainer.Method.SUPERVISED;
+            default -> throw new IllegalArgumentException("--baseline must be matched or plain, got '" + baseline + "'");
+        };
         try {
             Path data = dir.resolve("data");
             boolean generate = !Files.isRegularFile(data.resolve("LA").resolve("train.list"));
             out.printf(Locale.ROOT, "demo: phantom %s (%s), labelnum %d, patch %s, %d base filters, %d iterations per"
-                            + " method, warm-up %d, seeds %s; DuCiSC vs supervised-only, last checkpoints on the test cases%n",
+                            + " method, warm-up %d, seeds %s; DuCiSC vs %s, last checkpoints on the test cases%n",
                     data, generate ? cases + " cases of " + size + ", generating" : "already there", labelnum, patch,
-                    baseFilters, iterations, warmup, seeds);
+                    baseFilters, iterations, warmup, seeds, title(baselineMethod));
             out.flush();
             if (generate) {
                 Phantom.writeDataset(data, cases, dataSeed, volumeSize);
@@ -95,7 +109,7 @@ final class DemoCommand implements Runnable {
                     d.emaDecay(), true, true, true);
             // No validation: the demo reports the last checkpoints, so nothing is selected on the test cases.
             Trainer.Validation none = new Trainer.Validation(0, 0, null);
-            List<Trainer.Method> methods = List.of(Trainer.Method.DUCISC, Trainer.Method.SUPERVISED);
+            List<Trainer.Method> methods = List.of(Trainer.Method.DUCISC, baselineMethod);
             List<Trainer.Settings> settings = new ArrayList<>();
             for (Trainer.Method m : methods) {
                 // The demo's own run folders: a new demo replaces the previous demo's runs.
@@ -143,15 +157,26 @@ final class DemoCommand implements Runnable {
         }
     }
 
+    /** The method's run folder under DIR: its --method name. */
     private static String name(Trainer.Method m) {
-        return m == Trainer.Method.DUCISC ? "ducisc" : "supervised";
+        return m.name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /** The method's column title. */
+    static String title(Trainer.Method m) {
+        return switch (m) {
+            case DUCISC -> "DuCiSC";
+            case SUPERVISED_MATCHED -> "supervised (matched)";
+            case SUPERVISED -> "supervised (plain)";
+            case MEAN_TEACHER -> "mean teacher";
+        };
     }
 
     /** Metric rows, one column per method: mean ± standard deviation over {@code over}. */
     static String table(List<Trainer.Method> methods, List<MetricSummary> results, String over) {
         StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-10s", "metric"));
         for (Trainer.Method m : methods) {
-            b.append(String.format(Locale.ROOT, " | %-17s", m == Trainer.Method.DUCISC ? "DuCiSC" : "supervised-only"));
+            b.append(String.format(Locale.ROOT, " | %-20s", title(m)));
         }
         b.append('\n');
         String[] names = {"Dice", "Jaccard", "HD95", "ASD"};
@@ -160,7 +185,7 @@ final class DemoCommand implements Runnable {
             for (MetricSummary r : results) {
                 double[] mean = {r.mean().dice(), r.mean().jaccard(), r.mean().hd95(), r.mean().asd()};
                 double[] std = {r.std().dice(), r.std().jaccard(), r.std().hd95(), r.std().asd()};
-                b.append(String.format(Locale.ROOT, k < 2 ? " | %7.4f ± %-7.4f" : " | %7.2f ± %-7.2f", mean[k], std[k]));
+                b.append(String.format(Locale.ROOT, k < 2 ? " | %7.4f ± %-10.4f" : " | %7.2f ± %-10.2f", mean[k], std[k]));
             }
             b.append('\n');
         }
@@ -184,7 +209,8 @@ final class DemoCommand implements Runnable {
         List<DemoPlots.Overlay> rows = new ArrayList<>();
         for (int c = 0; c < shown.size(); c++) {
             CaseData data = dataset.read(shown.get(c));
-            rows.add(new DemoPlots.Overlay(data.name(), data.image(), data.label(), List.of("DuCiSC", "supervised-only"),
+            rows.add(new DemoPlots.Overlay(data.name(), data.image(), data.label(),
+                    settings.stream().map(s -> title(s.method())).toList(),
                     predictions.get(c)));
         }
         return rows;

@@ -58,7 +58,7 @@ final class DemoPlots {
         for (String term : List.of("loss", "sup", "cons", "proto", "mix", "mixproto")) {
             losses.add(new Series("DuCiSC " + term, it, ducisc.get(term), false));
         }
-        losses.add(new Series("supervised-only sup", supervised.get("iteration"), supervised.get("sup"), true));
+        losses.add(new Series("baseline sup", supervised.get("iteration"), supervised.get("sup"), true));
         List<Series> thresholds = new ArrayList<>();
         for (String cls : List.of("bg", "fg")) {
             for (int level = 0; level < 4; level++) {

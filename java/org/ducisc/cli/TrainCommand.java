@@ -48,7 +48,7 @@ final class TrainCommand implements Runnable {
     @Option(names = "--resume", paramLabel = "DIR", description = "Continue the interrupted run in DIR (its run folder; --out is then ignored) with the same settings.")
     Path resume;
 
-    @Option(names = "--method", defaultValue = "ducisc", description = "ducisc, supervised or mean-teacher (default ${DEFAULT-VALUE}).")
+    @Option(names = "--method", defaultValue = "ducisc", description = "ducisc, supervised (the plain supervised loss), supervised-matched (DuCiSC without its unlabeled terms: labeled cases only, DuCiSC's loss normalisation) or mean-teacher (default ${DEFAULT-VALUE}).")
     String method;
 
     @Option(names = {"--base-filters", "--base_filters"}, defaultValue = "16", description = "V-Net base filters (default ${DEFAULT-VALUE}).")

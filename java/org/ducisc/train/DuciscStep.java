@@ -28,7 +28,8 @@ public final class DuciscStep {
     /**
      * The loss values of an iteration; a term that was not finite (or a zero prototype term) is
      * NaN here and was left out of the update. {@code optimised} is the normalised sum that was
-     * differentiated, {@code logged} the plain weighted sum of the terms used.
+     * differentiated, {@code logged} the plain weighted sum of the finite terms, in warm-up too (as the
+     * reference logs {@code train/loss}; method page, step 8).
      */
     public record Losses(double supervised, double pseudoLabel, double prototype, double mix, double mixPrototype,
                          double optimised, double logged) {
@@ -113,6 +114,9 @@ public final class DuciscStep {
                 values[k] = v;
                 if (semi && Double.isFinite(v) && !(prototypeTerm && v == 0)) {
                     optimised = ElementwiseGrad.add(optimised, normalised(terms[k], weights[k]));
+                }
+                // The logged loss is the plain weighted sum of the terms in warm-up too (method page, step 8).
+                if (Double.isFinite(v)) {
                     logged += weights[k] * v;
                 }
             }
@@ -135,8 +139,8 @@ public final class DuciscStep {
         }
     }
 
-    /** weight * term / sg(term). */
-    private static Variable normalised(Variable term, double weight) {
+    /** weight * term / sg(term): the term's gradient divided by its value (method page, step 8). */
+    static Variable normalised(Variable term, double weight) {
         Tensor detached = Elementwise.scale(term.value(), (float) (1.0 / weight));
         return ElementwiseGrad.div(term, Variable.constant(detached));
     }

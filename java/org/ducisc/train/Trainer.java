@@ -40,17 +40,30 @@ public final class Trainer {
     /** Consecutive non-finite supervised losses after which a run stops. */
     public static final int MAX_NON_FINITE = 10;
 
+    /**
+     * What is trained. {@code SUPERVISED_MATCHED} is DuCiSC without its unlabeled terms: the labeled cases
+     * only, with DuCiSC's normalisation of the supervised loss ({@code L_sup / sg(L_sup)}, method page step
+     * 8), so it differs from DuCiSC only by the unlabeled data and takes the same step size; the demo
+     * compares with it. {@code SUPERVISED} optimises the plain {@code L_sup} (the usual lower bound, whose
+     * gradient is larger by 1 / L_sup).
+     */
     public enum Method {
-        DUCISC, SUPERVISED, MEAN_TEACHER;
+        DUCISC, SUPERVISED, SUPERVISED_MATCHED, MEAN_TEACHER;
 
         public static Method parse(String s) {
             return switch (s.toLowerCase(Locale.ROOT).replace('_', '-')) {
                 case "ducisc" -> DUCISC;
                 case "supervised" -> SUPERVISED;
+                case "supervised-matched" -> SUPERVISED_MATCHED;
                 case "mean-teacher", "meanteacher", "mt" -> MEAN_TEACHER;
                 default -> throw new IllegalArgumentException("unknown method '" + s
-                        + "' (expected ducisc, supervised or mean-teacher)");
+                        + "' (expected ducisc, supervised, supervised-matched or mean-teacher)");
             };
+        }
+
+        /** True for the baselines trained on the labeled cases alone. */
+        public boolean labeledOnly() {
+            return this == SUPERVISED || this == SUPERVISED_MATCHED;
         }
 
         String label() {
@@ -146,7 +159,7 @@ public final class Trainer {
             throw new IllegalArgumentException("--labelnum " + s.labelnum() + " is larger than the " + train
                     + " cases of " + dataset.dir().resolve("train.list"));
         }
-        if (s.labelnum() == train && s.method() != Method.SUPERVISED) {
+        if (s.labelnum() == train && !s.method().labeledOnly()) {
             throw new IllegalArgumentException("--labelnum " + s.labelnum() + " labels every training case, leaving no"
                     + " unlabeled ones for " + s.method().label() + "; --method supervised gives the fully supervised upper bound");
         }
@@ -246,7 +259,7 @@ public final class Trainer {
         writeConfig(dir.resolve("config.json"), config);
         DuciscConfig cfg = s.method() == Method.MEAN_TEACHER ? s.ducisc().meanTeacher() : s.ducisc();
         VNet.Config netConfig = VNet.Config.defaults().withBaseFilters(s.baseFilters());
-        boolean semi = s.method() != Method.SUPERVISED;
+        boolean semi = !s.method().labeledOnly();
         Path last = dir.resolve("last.safetensors");
         Path best = dir.resolve("best.safetensors");
         List<String> validationCases = validationCases(dataset, s);
@@ -292,7 +305,7 @@ public final class Trainer {
                          Tensor image = onDevice(batch.image(), device);
                          Tensor label = onDevice(batch.label(), device)) {
                         losses = semi ? semiStep(student, teacher, sgd, thresholds, batch, image, label, it, cfg, s.seed())
-                                : supervisedStep(student, sgd, batch, image, label);
+                                : supervisedStep(student, sgd, batch, image, label, s.method() == Method.SUPERVISED_MATCHED);
                     }
                     if (Double.isFinite(losses.supervised())) {
                         nonFinite = 0;
@@ -445,7 +458,7 @@ public final class Trainer {
         BatchLoader.Config ref = BatchLoader.Config.reference(dataset.kind(), s.labelnum(), s.seed());
         Augmentation aug = augmentation(dataset, s);
         // The supervised baseline reads labeled cases only.
-        int unlabeled = s.method() == Method.SUPERVISED ? 0 : ref.unlabeledBatch();
+        int unlabeled = s.method().labeledOnly() ? 0 : ref.unlabeledBatch();
         return new BatchLoader.Config(ref.labelnum(), ref.labeledBatch(), unlabeled, aug, ref.seed(), ref.prefetch());
     }
 
@@ -493,20 +506,27 @@ public final class Trainer {
         return w;
     }
 
-    private static DuciscStep.Losses supervisedStep(VNet student, Sgd sgd, TrainBatch batch, Tensor image,
-                                                    Tensor label) {
+    /**
+     * A step of a labeled-only baseline: the plain supervised loss, or with {@code matched} DuCiSC's
+     * normalised one (L_sup / sg(L_sup)).
+     */
+    static DuciscStep.Losses supervisedStep(VNet student, Sgd sgd, TrainBatch batch, Tensor image,
+                                            Tensor label, boolean matched) {
         try (MemoryScope scope = MemoryScope.open()) {
             Tensor lab = image.slice(0, batch.labeledCases().size());
             Variable sup = SegmentationLoss.supervised(student.forward(Variable.constant(lab)).outputs(), label)
                     .total();
             double v = sup.value().item();
+            double optimised = v;
             if (Double.isFinite(v)) {
+                Variable loss = matched ? DuciscStep.normalised(sup, 1.0) : sup;
+                optimised = loss.value().item();
                 sgd.zeroGrad();
-                sup.backward();
+                loss.backward();
                 sgd.step();
                 sgd.zeroGrad();
             }
-            return new DuciscStep.Losses(v, Double.NaN, Double.NaN, Double.NaN, Double.NaN, v, v);
+            return new DuciscStep.Losses(v, Double.NaN, Double.NaN, Double.NaN, Double.NaN, optimised, v);
         }
     }
 

@@ -32,10 +32,13 @@ class DemoCommandTest {
         String[] cells = diceRow.split("\\|");
         assertEquals(3, cells.length, diceRow);
         for (int m = 0; m < 2; m++) {
-            List<String> report = Files.readAllLines(dir.resolve(m == 0 ? "ducisc" : "supervised").resolve("test_metrics.csv"));
+            List<String> report = Files.readAllLines(dir.resolve(m == 0 ? "ducisc" : "supervised-matched")
+                    .resolve("test_metrics.csv"));
             double dice = Double.parseDouble(report.get(1).split(",")[3]);
             assertEquals(String.format(Locale.ROOT, "%.4f", dice), cells[m + 1].trim().split(" ")[0], diceRow);
         }
+        assertTrue(o.out().contains("DuCiSC vs supervised (matched)") && o.out().lines().anyMatch(l -> l.startsWith("metric ")
+                && l.contains("| supervised (matched)")), "the matched baseline is the default comparison:\n" + o.out());
         for (String row : List.of("metric ", "Jaccard ", "HD95 ", "ASD ")) {
             assertTrue(o.out().lines().anyMatch(l -> l.startsWith(row)), row + " missing:\n" + o.out());
         }

@@ -77,6 +77,32 @@ class DuciscStepParityTest {
         }
     }
 
+    /**
+     * Issue 14, item 5: during the warm-up only the supervised term is optimised (sup / sg(sup) = 1), but
+     * the logged loss is still the plain weighted sum of all five terms (method page, step 8), the
+     * fixture's {@code loss.logged}.
+     */
+    @Test
+    void duringTheWarmUpTheLoggedLossIsTheSumOfAllTerms() throws Exception {
+        try (Safetensors st = Safetensors.read(fixture()); VNet student = formulaNet(""); VNet teacher = formulaNet("teacher:");
+             Sgd sgd = new Sgd(student.parameters(), 0.01, 0.9, 1e-4); MemoryScope scope = MemoryScope.open()) {
+            Thresholds thresholds = new Thresholds(toDoubles(st.tensor("thr_bg_in")), toDoubles(st.tensor("thr_fg_in")));
+            DuciscStep.Batch batch = new DuciscStep.Batch(st.tensor("x_lab"), st.tensor("y_lab"), st.tensor("x_unl"));
+            long iteration = st.longs("iteration")[0];
+            DuciscConfig d = DuciscConfig.defaults();
+            DuciscConfig warmingUp = new DuciscConfig(iteration + 1, d.lambdaTeacher(), d.lambdaMix(), d.lambdaProto(),
+                    d.lambdaMixProto(), d.protoLevels(), d.fusionLow(), d.fusionHigh(), d.thresholdInit(),
+                    d.thresholdDecay(), d.thresholdLow(), d.thresholdHigh(), d.lr(), d.momentum(), d.weightDecay(),
+                    d.emaDecay(), true, true, true);
+            DuciscStep.Losses losses = DuciscStep.run(student, teacher, sgd, thresholds, batch,
+                    toDoubles(st.tensor("fusion_w")), iteration, warmingUp);
+            List<String> failures = new ArrayList<>();
+            check(failures, "loss.logged", losses.logged(), st);
+            close(failures, "optimised (sup / sg(sup))", losses.optimised(), 1.0, 1e-6, 1e-7);
+            assertTrue(failures.isEmpty(), String.join("\n", failures));
+        }
+    }
+
     private static double recorded(String json, String key) {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + key + "\": ([0-9.eE+-]+)").matcher(json);
         if (!m.find()) {
