@@ -34,7 +34,7 @@ final class InferenceOptions {
     @Option(names = "--nms", description = "Keep only the largest 26-connected component of the prediction.")
     boolean largestComponent;
 
-    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N (default ${DEFAULT-VALUE}: CUDA when it works, else the CPU).")
+    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda, cuda:N or cuda-emu (the emulated CUDA device) (default ${DEFAULT-VALUE}: CUDA when it works, else the CPU).")
     String device;
 
     @Option(names = "--gpu", description = "The reference's spelling of --device cuda:N.")

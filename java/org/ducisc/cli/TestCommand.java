@@ -15,6 +15,7 @@ import org.ducisc.eval.SlidingWindow;
 import org.ducisc.io.FileBytes;
 import org.ducisc.io.Nifti;
 import org.ducisc.io.OutputPaths;
+import org.ducisc.io.StagedFolder;
 import org.ducisc.nn.VNet;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -76,22 +77,21 @@ final class TestCommand implements Callable<Integer> {
         OutputPaths.requireDistinct(List.of(new OutputPaths.Labeled("--checkpoint", inference.checkpoint),
                 new OutputPaths.Labeled("--list", list)), List.of(new OutputPaths.Labeled("--report", json),
                 new OutputPaths.Labeled("--report", csv)));
-        try (VNet net = inference.loadNetwork()) {
+        try (VNet net = inference.loadNetwork();
+             StagedFolder staged = predictions == null ? null : StagedFolder.in(predictions)) {
+            // The label maps are staged, and appear only once every case and both reports are written.
             InferenceOptions.checkWritable(json);
             InferenceOptions.checkWritable(csv);
-            if (predictions != null) {
-                InferenceOptions.checkWritable(predictions.resolve("write-check"));
-            }
             int[] p = window.patch();
             out.printf("test: %d cases of %s, patch %dx%dx%d, stride %d/%d, %s%n", cases.size(), dataset.dir(), p[0], p[1],
                     p[2], window.strideXY(), window.strideZ(), inference.largestComponent ? "largest component" : "no post-processing");
             Evaluation.predict(net, dataset, unscored, window, inference.largestComponent, (name, prediction) -> {
-                Path file = predictions.resolve(name + "_pred.nii.gz");
-                Nifti.write(file, prediction);
-                out.println(name + ": no label, prediction written to " + file);
+                Nifti.write(staged.root().resolve(name + "_pred.nii.gz"), prediction);
+                out.println(name + ": no label, prediction written to " + predictions.resolve(name + "_pred.nii.gz"));
                 out.flush();
             });
             if (cases.isEmpty() && !unscored.isEmpty()) {
+                staged.commit();
                 return 0;
             }
             out.println("#,\tdice, jaccard, hd95, asd");
@@ -100,8 +100,8 @@ final class TestCommand implements Callable<Integer> {
                     rules, (i, r, prediction) -> {
                         out.println(Evaluation.caseLine(i, r.metrics()));
                         out.flush();
-                        if (predictions != null) {
-                            Nifti.write(predictions.resolve(r.name() + "_pred.nii.gz"), prediction);
+                        if (staged != null) {
+                            Nifti.write(staged.root().resolve(r.name() + "_pred.nii.gz"), prediction);
                         }
                     });
             out.println(Evaluation.summaryLine(Evaluation.summarize(results, rules)));
@@ -115,6 +115,9 @@ final class TestCommand implements Callable<Integer> {
             settings.put("nms", inference.largestComponent);
             FileBytes.writeText(json, Evaluation.toJson(settings, results, rules));
             FileBytes.writeText(csv, Evaluation.toCsv(results, rules));
+            if (staged != null) {
+                staged.commit();
+            }
             out.println("results: " + json + ", " + csv);
             out.flush();
         }

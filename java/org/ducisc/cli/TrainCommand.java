@@ -101,7 +101,7 @@ final class TrainCommand implements Runnable {
                 + " (an empty prediction scores 0) or monai (NaN, left out of the means) (default ${DEFAULT-VALUE}).")
     String metricRules;
 
-    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N (default ${DEFAULT-VALUE}: CUDA when it works, else the CPU).")
+    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda, cuda:N or cuda-emu (the emulated CUDA device) (default ${DEFAULT-VALUE}: CUDA when it works, else the CPU).")
     String device;
 
     @Option(names = "--gpu", description = "The reference's spelling of --device cuda:N.")
