@@ -53,7 +53,10 @@ public final class TrainingRun {
 
     /**
      * Starts configuring a run on the data under {@code rootPath}: the folder holding the data set's
-     * folder (e.g. {@code LA/}), as the reference's {@code --root_path}, or the data set folder itself.
+     * folder (e.g. {@code LA/}), as the reference's {@code --root_path}, or the data set folder itself;
+     * or a NIfTI folder in the Medical Segmentation Decathlon / nnU-Net v2 layout ({@code imagesTr/},
+     * {@code labelsTr/}, {@code imagesTs/}, optional {@code labelsTs/}, {@code validation.list}), recognised
+     * by its {@code imagesTr/} folder: images without a label file are unlabeled cases.
      */
     public static Builder builder(Path rootPath) {
         return new Builder(Objects.requireNonNull(rootPath, "rootPath"));

@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 
 /** The sliding-window and device options that {@code test} and {@code predict} share. */
 final class InferenceOptions {
-    @Option(names = "--checkpoint", required = true, description = "Model weights (.safetensors, the reference's state-dict names).")
+    @Option(names = "--checkpoint", required = true, description = "Model weights: .safetensors, or a PyTorch .pth state dict (the reference's names).")
     Path checkpoint;
 
     @Option(names = "--patch", description = "Window W,H,D (default: the data set's training patch).")
