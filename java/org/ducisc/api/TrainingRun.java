@@ -51,10 +51,13 @@ public final class TrainingRun {
 
     /**
      * A run of {@code config} on the data under {@code rootPath}: the folder holding the data set's folder
-     * (e.g. {@code LA/}), as the reference's {@code --root_path}, or the data set folder itself. Opens the
-     * data set and checks the configuration: its ranges ({@link TrainingConfig#validate()}), then against the
-     * data set (labelnum against train.list, the patch against the volumes when padding is off, the run
-     * folder's writability, a resumed run's saved configuration).
+     * (e.g. {@code LA/}), as the reference's {@code --root_path}, or the data set folder itself; or a NIfTI
+     * folder in the Medical Segmentation Decathlon / nnU-Net v2 layout ({@code imagesTr/}, {@code labelsTr/},
+     * {@code imagesTs/}, optional {@code labelsTs/}, {@code validation.list}), recognised by its
+     * {@code imagesTr/} folder: images without a label file are unlabeled cases. Opens the data set and
+     * checks the configuration: its ranges ({@link TrainingConfig#validate()}), then against the data set
+     * (labelnum against train.list, the patch against the volumes when padding is off, the run folder's
+     * writability, a resumed run's saved configuration).
      *
      * @throws IllegalArgumentException an option is invalid (the message names it, in neutral words)
      * @throws IOException              the data set's lists cannot be read or the run folder not created

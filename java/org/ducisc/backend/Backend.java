@@ -88,6 +88,17 @@ public interface Backend {
     void conv3dForward(Buffer x, long xOff, Buffer w, long wOff, Buffer bias, long biasOff, Buffer y, long yOff,
                        ConvGeometry g);
 
+    /**
+     * y = max(conv3d(x, w) + bias, 0): {@link #conv3dForward} with the ReLU applied as the output is
+     * written (eval-mode inference, after batch norm has been folded into w and bias). This default
+     * runs the two ops one after the other; a backend may fuse them.
+     */
+    default void conv3dForwardRelu(Buffer x, long xOff, Buffer w, long wOff, Buffer bias, long biasOff, Buffer y,
+                                   long yOff, ConvGeometry g) {
+        conv3dForward(x, xOff, w, wOff, bias, biasOff, y, yOff, g);
+        unary(UnaryOp.RELU, y, yOff, y, yOff, (long) g.batch() * g.outChannels() * g.outVolume(), 0f, 0f);
+    }
+
     /** gx = gradient of conv3d with respect to its input (written). Also the forward of a transposed convolution. */
     void conv3dBackwardData(Buffer gy, long gyOff, Buffer w, long wOff, Buffer gx, long gxOff, ConvGeometry g);
 

@@ -98,14 +98,23 @@ final class DemoCommand implements Runnable {
                     data, generate ? cases + " cases of " + size + ", generating" : "already there", labelnum, patch,
                     baseFilters, iterations, warmup, seeds, title(baselineMethod));
             out.flush();
-            if (generate) {
-                Phantom.writeDataset(data, cases, dataSeed, volumeSize);
-            }
-            Dataset dataset = Dataset.open("LA", data);
             // No validation: the demo reports the last checkpoints, so nothing is selected on the test cases.
             TrainingConfig.Builder config = TrainingConfig.builder().labelnum(labelnum).maxIterations(iterations)
                     .seed(seeds.get(0)).baseFilters(baseFilters).patch(patchSize[0], patchSize[1], patchSize[2])
                     .checkpointEvery(0).validation(0, 0, null).warmup(warmup).device(Device.CPU.toString());
+            // Options first, data second: a bad option must not leave a freshly generated phantom behind.
+            Options.withFlags(TrainCommand.FLAGS, () -> config.output(dir).build().validate());
+            if (generate) {
+                Phantom.checkOptions(cases, volumeSize);
+                int train = Phantom.trainCount(cases);
+                if (labelnum < 2 || labelnum + 2 > train) {
+                    throw new IllegalArgumentException("--labelnum " + labelnum + " with --cases " + cases + ": the phantom's"
+                            + " train.list gets " + train + " cases, and training needs 2.." + (train - 2)
+                            + " labeled ones (2 unlabeled at least)");
+                }
+                Phantom.writeDataset(data, cases, dataSeed, volumeSize);
+            }
+            Dataset dataset = Dataset.open("LA", data);
             List<Trainer.Method> methods = List.of(Trainer.Method.DUCISC, baselineMethod);
             List<Trainer.Settings> settings = new ArrayList<>();
             for (Trainer.Method m : methods) {

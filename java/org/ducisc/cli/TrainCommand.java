@@ -26,10 +26,10 @@ final class TrainCommand implements Runnable {
     @Option(names = {"--dataset-name", "--dataset_name"}, description = "LA, Pancreas or IAN (default ${DEFAULT-VALUE}).")
     String datasetName = D.dataset();
 
-    @Option(names = {"--root-path", "--root_path"}, required = true, description = "Folder holding the data set folder (or the data set folder itself).")
+    @Option(names = {"--root-path", "--root_path"}, required = true, description = "Folder holding the data set folder (or the data set folder itself), or an MSD / nnU-Net v2 NIfTI folder (imagesTr/, labelsTr/, imagesTs/).")
     Path rootPath;
 
-    @Option(names = "--labelnum", description = "Labeled training cases: the first N of train.list (default ${DEFAULT-VALUE}).")
+    @Option(names = "--labelnum", description = "Labeled training cases: the first N of train.list, or of a NIfTI folder's sorted labeled images (default ${DEFAULT-VALUE}).")
     int labelnum = D.labelnum();
 
     @Option(names = {"--max-iterations", "--max_iterations", "--max_iteration"}, description = "Iterations (default ${DEFAULT-VALUE}).")
@@ -95,7 +95,7 @@ final class TrainCommand implements Runnable {
     @Option(names = "--val-every", description = "Iterations between validations (default ${DEFAULT-VALUE}; 0 = none).")
     long valEvery = D.validationEvery();
 
-    @Option(names = "--val-list", paramLabel = "FILE", description = "Select best.safetensors on these cases instead of the test list (as the reference does).")
+    @Option(names = "--val-list", paramLabel = "FILE", description = "Select best.safetensors on these cases instead of the test list (as the reference does); in a NIfTI folder they are held out of training (default there: its validation.list).")
     Path valList = D.validationList();
 
     @Option(names = "--metric-rules", paramLabel = "RULES",
@@ -103,7 +103,7 @@ final class TrainCommand implements Runnable {
                 + " (an empty prediction scores 0) or monai (NaN, left out of the means) (default ${DEFAULT-VALUE}).")
     String metricRules = D.metricRules();
 
-    @Option(names = "--device", description = "auto, cpu, cuda or cuda:N (default ${DEFAULT-VALUE}: CUDA when it works, else the CPU).")
+    @Option(names = "--device", description = "auto, cpu, cuda, cuda:N or cuda-emu (the emulated CUDA device) (default ${DEFAULT-VALUE}: CUDA when it works, else the CPU).")
     String device = D.device();
 
     @Option(names = "--gpu", description = "The reference's spelling of --device cuda:N.")

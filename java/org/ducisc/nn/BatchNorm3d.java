@@ -4,6 +4,7 @@ import org.ducisc.autograd.NormalizationGrad;
 import org.ducisc.autograd.Variable;
 import org.ducisc.core.DType;
 import org.ducisc.core.Device;
+import org.ducisc.tensor.Elementwise;
 import org.ducisc.tensor.MemoryScope;
 import org.ducisc.tensor.Tensor;
 
@@ -25,6 +26,26 @@ public final class BatchNorm3d extends Module {
         runningVar = addBuffer("running_var",
                 MemoryScope.unscoped(() -> Tensor.full(device, DType.FLOAT32, 1, channels)));
         batchesTracked = addCounter("num_batches_tracked");
+    }
+
+    /**
+     * This batch norm's eval-mode transform folded into the convolution before it:
+     * w' = w*s (s along the weight's output-channel axis) and b' = (b - running_mean)*s + beta, with
+     * s = gamma / sqrt(running_var + eps), so conv(x, w') + b' equals bn(conv(x, w) + b) in eval mode
+     * up to float32 rounding (torch.nn.utils.fusion.fuse_conv_bn_weights). Returns {w', b'}, new
+     * tensors the caller closes.
+     */
+    Tensor[] foldInto(Conv3d conv) {
+        Tensor w = conv.weight();
+        long[] sShape = {1, 1, 1, 1, 1};
+        sShape[conv.outChannelAxis()] = runningMean.size(0);
+        try (Tensor invStd = org.ducisc.tensor.Normalization.invStd(runningVar, EPS);
+             Tensor s = Elementwise.mul(weight.value(), invStd);
+             Tensor sView = s.reshape(sShape);
+             Tensor centred = Elementwise.sub(conv.bias(), runningMean);
+             Tensor scaled = Elementwise.mul(centred, s)) {
+            return new Tensor[] {Elementwise.mul(w, sView), Elementwise.add(scaled, bias.value())};
+        }
     }
 
     /** Normalises x; in training mode also updates the running statistics. */

@@ -2,7 +2,9 @@ package org.ducisc.nn;
 
 import org.ducisc.autograd.ConvolutionsGrad;
 import org.ducisc.autograd.Variable;
+import org.ducisc.core.DType;
 import org.ducisc.core.Device;
+import org.ducisc.tensor.Convolutions;
 import org.ducisc.tensor.MemoryScope;
 import org.ducisc.tensor.Rng;
 import org.ducisc.tensor.Tensor;
@@ -29,6 +31,34 @@ public final class Conv3d extends Module {
         this.weight = addParameter("weight",
                 MemoryScope.unscoped(() -> Tensor.uniform(device, rng, -bound, bound, shape)));
         this.bias = addParameter("bias", MemoryScope.unscoped(() -> Tensor.uniform(device, rng, -bound, bound, out)));
+    }
+
+    /**
+     * Eval-mode inference with a batch norm folded in and the ReLU after it fused:
+     * max(conv(x, foldedWeight) + foldedBias, 0), no gradients. The folded weight has this
+     * convolution's weight shape ((out, in, k, k, k), or (in, out, k, k, k) when transposed).
+     */
+    Tensor forwardFoldedRelu(Tensor x, Tensor foldedWeight, Tensor foldedBias) {
+        if (!transposed) {
+            return Convolutions.conv3d(x, foldedWeight, foldedBias, stride, padding, true);
+        }
+        try (Tensor y = Convolutions.convTranspose3d(x, foldedWeight, null, stride, padding);
+             Tensor ones = Tensor.full(x.device(), DType.FLOAT32, 1, foldedBias.size(0))) {
+            return org.ducisc.tensor.Normalization.channelAffine(y, ones, foldedBias, true);
+        }
+    }
+
+    Tensor weight() {
+        return weight.value();
+    }
+
+    Tensor bias() {
+        return bias.value();
+    }
+
+    /** The axis of the weight that indexes output channels: 0, or 1 for a transposed convolution. */
+    int outChannelAxis() {
+        return transposed ? 1 : 0;
     }
 
     public Variable forward(Variable x) {

@@ -14,13 +14,13 @@ public final class Backends {
 
     /**
      * The backend of {@code device}. A CUDA device that cannot be used (no driver, no kernel library,
-     * no such device) throws IllegalStateException with one line saying why.
+     * no such device) throws IllegalStateException with one line saying why. While an {@link OpProfile}
+     * runs, the backend comes wrapped in its timing decorator.
      */
     public static Backend of(Device device) {
-        if (device.kind() == Device.Kind.CPU) {
-            return CpuBackend.INSTANCE;
-        }
-        return cuda(device);
+        Backend backend = device.kind() == Device.Kind.CPU ? CpuBackend.INSTANCE : cuda(device);
+        OpProfile profile = OpProfile.active();
+        return profile == null ? backend : profile.decorate(backend);
     }
 
     private static CudaBackend cuda(Device device) {

@@ -15,10 +15,23 @@ public final class Convolutions {
 
     /** y = conv3d(x, w) + bias; bias (outChannels) may be null. */
     public static Tensor conv3d(Tensor x, Tensor w, Tensor bias, int[] stride, int[] padding) {
+        return conv3d(x, w, bias, stride, padding, false);
+    }
+
+    /**
+     * y = conv3d(x, w) + bias, then max(y, 0) if {@code relu} (fused into the convolution's output
+     * on backends that can, see Backend.conv3dForwardRelu); bias (outChannels) may be null.
+     */
+    public static Tensor conv3d(Tensor x, Tensor w, Tensor bias, int[] stride, int[] padding, boolean relu) {
         ConvGeometry g = geometry("conv3d", x, w, bias, stride, padding);
         Tensor y = Tensor.empty(x.device(), DType.FLOAT32, outShape(g.batch(), g.outChannels(), g.out()));
-        x.backend().conv3dForward(x.buffer(), x.offset(), w.buffer(), w.offset(), bias == null ? null : bias.buffer(),
-                bias == null ? 0 : bias.offset(), y.buffer(), y.offset(), g);
+        if (relu) {
+            x.backend().conv3dForwardRelu(x.buffer(), x.offset(), w.buffer(), w.offset(),
+                    bias == null ? null : bias.buffer(), bias == null ? 0 : bias.offset(), y.buffer(), y.offset(), g);
+        } else {
+            x.backend().conv3dForward(x.buffer(), x.offset(), w.buffer(), w.offset(),
+                    bias == null ? null : bias.buffer(), bias == null ? 0 : bias.offset(), y.buffer(), y.offset(), g);
+        }
         return y;
     }
 

@@ -16,13 +16,15 @@ import org.ducisc.core.UnaryOp;
 /**
  * The host backend: off-heap buffers from a reuse pool, Vector API kernels on one shared thread
  * pool. With system property ducisc.poison=true every buffer it hands out is NaN-filled first,
- * so tests catch any output element a kernel forgets to write.
+ * so tests catch any output element a kernel forgets to write. The pool keeps released buffers
+ * up to the largest working set seen (never more: see CpuMemoryPool), or up to
+ * ducisc.cpu.cacheBytes bytes if that system property is set lower.
  */
 public final class CpuBackend implements Backend {
     public static final CpuBackend INSTANCE = new CpuBackend();
 
     private static final boolean POISON = Boolean.getBoolean("ducisc.poison");
-    private final CpuMemoryPool pool = new CpuMemoryPool(Long.getLong("ducisc.cpu.cacheBytes", 8L << 30));
+    private final CpuMemoryPool pool = new CpuMemoryPool(Long.getLong("ducisc.cpu.cacheBytes", Long.MAX_VALUE));
 
     private CpuBackend() {
     }
@@ -158,7 +160,13 @@ public final class CpuBackend implements Backend {
     @Override
     public void conv3dForward(Buffer x, long xOff, Buffer w, long wOff, Buffer bias, long biasOff, Buffer y,
                               long yOff, ConvGeometry g) {
-        CpuConv.forward(seg(x), xOff, seg(w), wOff, seg(bias), biasOff, seg(y), yOff, g);
+        CpuConv.forward(seg(x), xOff, seg(w), wOff, seg(bias), biasOff, seg(y), yOff, g, false);
+    }
+
+    @Override
+    public void conv3dForwardRelu(Buffer x, long xOff, Buffer w, long wOff, Buffer bias, long biasOff, Buffer y,
+                                  long yOff, ConvGeometry g) {
+        CpuConv.forward(seg(x), xOff, seg(w), wOff, seg(bias), biasOff, seg(y), yOff, g, true);
     }
 
     @Override

@@ -55,15 +55,16 @@ final class CpuConv {
         }
     }
 
+    /** y = conv3d(x, w) + bias, and max(y, 0) with {@code relu} (applied as each output row is written). */
     static void forward(MemorySegment x, long xOff, MemorySegment w, long wOff, MemorySegment bias, long biasOff,
-                        MemorySegment y, long yOff, ConvGeometry g) {
+                        MemorySegment y, long yOff, ConvGeometry g, boolean relu) {
         int kvol = (int) g.kernelVolume();
         float[] packed = CpuConvGemm.pack(w, wOff, g.outChannels(), g.inChannels() * kvol, false, 0, 0);
         if (unitStride(g)) {
             stride1(x, xOff, g.batch(), g.inChannels(), g.in(), g.kernel(), g.padding(), packed, g.outChannels(),
-                    bias, biasOff, y, yOff, g.out());
+                    bias, biasOff, relu, y, yOff, g.out());
         } else {
-            forwardIm2col(x, xOff, packed, bias, biasOff, y, yOff, g);
+            forwardIm2col(x, xOff, packed, bias, biasOff, relu, y, yOff, g);
         }
     }
 
@@ -77,7 +78,7 @@ final class CpuConv {
             float[] packed = CpuConvGemm.pack(w, wOff, g.inChannels(), g.outChannels() * kvol, true,
                     g.outChannels(), kvol);
             int[] pad = {k[0] - 1 - p[0], k[1] - 1 - p[1], k[2] - 1 - p[2]};
-            stride1(gy, gyOff, g.batch(), g.outChannels(), g.out(), k, pad, packed, g.inChannels(), null, 0, gx,
+            stride1(gy, gyOff, g.batch(), g.outChannels(), g.out(), k, pad, packed, g.inChannels(), null, 0, false, gx,
                     gxOff, g.in());
         } else {
             backwardDataCol2im(gy, gyOff, w, wOff, gx, gxOff, g);
@@ -110,10 +111,11 @@ final class CpuConv {
 
     /**
      * y (batch, cout, out) = correlation of src (batch, cin, in) zero-padded by {@code pad} with the
-     * packed weights (rows (ci, kd, kh, kw)), plus bias.
+     * packed weights (rows (ci, kd, kh, kw)), plus bias, then max(y, 0) with {@code relu}.
      */
     private static void stride1(MemorySegment src, long srcOff, int batch, int cin, int[] in, int[] k, int[] pad,
-                                float[] packed, int cout, MemorySegment bias, long biasOff, MemorySegment dst,
+                                float[] packed, int cout, MemorySegment bias, long biasOff, boolean relu,
+                                MemorySegment dst,
                                 long dstOff, int[] out) {
         int hp = in[1] + 2 * pad[1];
         int wp = in[2] + 2 * pad[2];
@@ -140,7 +142,7 @@ final class CpuConv {
                     ciStride, xb, 0);
             for (int od = d0; od < d1; od++) {
                 CpuConvGemm.gemm(packed, rows, blocks, xb, (od - d0) * plane, rowOff, flat, yb, flatR);
-                writeOut(yb, flatR, wp, cout, out, bias, biasOff, dst,
+                writeOut(yb, flatR, wp, cout, out, bias, biasOff, relu, dst,
                         dstOff + n * cout * outVol + (long) od * out[1] * out[2], outVol);
             }
         });
@@ -190,9 +192,12 @@ final class CpuConv {
         }
     }
 
-    /** Adds bias and copies the valid columns of one output slice (rows of length rowLen) to dst. */
+    /**
+     * Adds bias, applies the ReLU if {@code relu}, and copies the valid columns of one output slice
+     * (rows of length rowLen) to dst.
+     */
     private static void writeOut(float[] yb, int coStrideB, int rowLen, int cout, int[] out, MemorySegment bias,
-                                 long biasOff, MemorySegment dst, long dstBase, long coStride) {
+                                 long biasOff, boolean relu, MemorySegment dst, long dstBase, long coStride) {
         for (int co = 0; co < cout; co++) {
             float b = bias == null ? 0f : bias.getAtIndex(JAVA_FLOAT, biasOff + co);
             for (int oh = 0; oh < out[1]; oh++) {
@@ -200,6 +205,11 @@ final class CpuConv {
                 if (bias != null) {
                     for (int ow = 0; ow < out[2]; ow++) {
                         yb[s + ow] += b;
+                    }
+                }
+                if (relu) {
+                    for (int ow = 0; ow < out[2]; ow++) {
+                        yb[s + ow] = Math.max(yb[s + ow], 0f);
                     }
                 }
                 MemorySegment.copy(yb, s, dst, JAVA_FLOAT, (dstBase + co * coStride + (long) oh * out[2]) * 4,
@@ -211,7 +221,7 @@ final class CpuConv {
     // ---- any geometry: im2col / col2im ----
 
     private static void forwardIm2col(MemorySegment x, long xOff, float[] packed, MemorySegment bias, long biasOff,
-                                      MemorySegment y, long yOff, ConvGeometry g) {
+                                      boolean relu, MemorySegment y, long yOff, ConvGeometry g) {
         int[] out = g.out();
         int cin = g.inChannels();
         int cout = g.outChannels();
@@ -231,7 +241,7 @@ final class CpuConv {
             float[] yb = s.b(blocks * CpuConvGemm.CB * pr);
             im2col(x, xOff + n * cin * g.inVolume(), g, od, col, pr);
             CpuConvGemm.gemm(packed, rows, blocks, col, 0, rowOff, positions, yb, pr);
-            writeOut(yb, pr, out[2], cout, out, bias, biasOff, y,
+            writeOut(yb, pr, out[2], cout, out, bias, biasOff, relu, y,
                     yOff + n * cout * g.outVolume() + (long) od * positions, g.outVolume());
         });
     }
