@@ -17,6 +17,7 @@ import org.ducisc.eval.SegmentationMetrics;
 import org.ducisc.eval.SlidingWindow;
 import org.ducisc.io.H5Volumes;
 import org.ducisc.io.Nifti;
+import org.ducisc.io.Pth;
 import org.ducisc.io.Safetensors;
 import org.ducisc.io.Volume;
 import org.ducisc.nn.Checkpoint;
@@ -66,7 +67,10 @@ public final class Segmenter implements AutoCloseable {
         net.eval();
     }
 
-    /** Starts building a segmenter from a checkpoint file (safetensors, as {@code ./ducisc train} writes). */
+    /**
+     * Starts building a segmenter from a checkpoint file: safetensors (as {@code ./ducisc train} writes)
+     * or a PyTorch {@code torch.save} state dict ({@code .pth}, read without executing its pickle).
+     */
     public static Builder builder(Path checkpoint) {
         Objects.requireNonNull(checkpoint, "checkpoint");
         return new Builder(checkpoint, null);
@@ -328,10 +332,12 @@ public final class Segmenter implements AutoCloseable {
         }
 
         private Segmenter load(Path checkpoint, String source, Device dev) throws IOException {
-            DatasetKind kind;
-            try (Safetensors header = Safetensors.read(checkpoint)) {
-                String dataset = header.metadata().get("dataset");
-                kind = dataset == null ? DatasetKind.LA : DatasetKind.parse(dataset);
+            DatasetKind kind = DatasetKind.LA; // a .pth carries no metadata: the reference's LA defaults
+            if (!Pth.isZip(checkpoint)) {
+                try (Safetensors header = Safetensors.read(checkpoint)) {
+                    String dataset = header.metadata().get("dataset");
+                    kind = dataset == null ? DatasetKind.LA : DatasetKind.parse(dataset);
+                }
             }
             int[] p = patch != null ? patch : kind.patch();
             for (int side : p) {

@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.ducisc.core.Device;
 import org.ducisc.data.Dataset;
 import org.ducisc.eval.CaseMetrics;
+import org.ducisc.eval.MetricRules;
 import org.ducisc.eval.MetricSummary;
 import org.ducisc.train.DuciscConfig;
 import org.ducisc.train.DuciscStep;
@@ -52,7 +53,10 @@ public final class TrainingRun {
 
     /**
      * Starts configuring a run on the data under {@code rootPath}: the folder holding the data set's
-     * folder (e.g. {@code LA/}), as the reference's {@code --root_path}, or the data set folder itself.
+     * folder (e.g. {@code LA/}), as the reference's {@code --root_path}, or the data set folder itself;
+     * or a NIfTI folder in the Medical Segmentation Decathlon / nnU-Net v2 layout ({@code imagesTr/},
+     * {@code labelsTr/}, {@code imagesTs/}, optional {@code labelsTs/}, {@code validation.list}), recognised
+     * by its {@code imagesTr/} folder: images without a label file are unlabeled cases.
      */
     public static Builder builder(Path rootPath) {
         return new Builder(Objects.requireNonNull(rootPath, "rootPath"));
@@ -157,6 +161,7 @@ public final class TrainingRun {
         private double learningRate = DEFAULTS.lr();
         private double emaDecay = DEFAULTS.emaDecay();
         private Trainer.Validation validation = Trainer.Validation.reference();
+        private MetricRules metricRules = MetricRules.REFERENCE;
         private boolean resume;
         private boolean overwrite;
 
@@ -234,6 +239,16 @@ public final class TrainingRun {
          */
         public Builder validation(long start, long every, Path list) {
             this.validation = new Trainer.Validation(start, every, list);
+            return this;
+        }
+
+        /**
+         * How validation and the final test report score cases with an empty prediction or ground truth:
+         * "reference" (the default: the authors' code, an empty prediction scores 0 on all four metrics) or
+         * "monai" (NaN, left out of the means); either way such cases are counted.
+         */
+        public Builder metricRules(String name) {
+            this.metricRules = MetricRules.parse(Objects.requireNonNull(name, "metric rules"));
             return this;
         }
 
@@ -344,7 +359,7 @@ public final class TrainingRun {
                 RunFolder.discard(output);
             }
             Trainer.Settings settings = new Trainer.Settings(Trainer.Method.parse(method), labelnum, maxIterations, seed,
-                    baseFilters, patch, padding, cfg, output, checkpointEvery, validation, resume);
+                    baseFilters, patch, padding, cfg, output, checkpointEvery, validation.withRules(metricRules), resume);
             Trainer.validate(data, settings);
             return new TrainingRun(data, settings, dev);
         }

@@ -20,6 +20,7 @@ import org.ducisc.nn.VNet;
 import org.ducisc.train.DuciscConfig;
 import org.ducisc.train.RunFolder;
 import org.ducisc.train.SeedSweep;
+import org.ducisc.train.SettingRanges;
 import org.ducisc.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -98,10 +99,6 @@ final class DemoCommand implements Runnable {
                     data, generate ? cases + " cases of " + size + ", generating" : "already there", labelnum, patch,
                     baseFilters, iterations, warmup, seeds, title(baselineMethod));
             out.flush();
-            if (generate) {
-                Phantom.writeDataset(data, cases, dataSeed, volumeSize);
-            }
-            Dataset dataset = Dataset.open("LA", data);
             DuciscConfig d = DuciscConfig.defaults();
             DuciscConfig cfg = new DuciscConfig(warmup, d.lambdaTeacher(), d.lambdaMix(), d.lambdaProto(),
                     d.lambdaMixProto(), d.protoLevels(), d.fusionLow(), d.fusionHigh(), d.thresholdInit(),
@@ -109,6 +106,20 @@ final class DemoCommand implements Runnable {
                     d.emaDecay(), true, true, true);
             // No validation: the demo reports the last checkpoints, so nothing is selected on the test cases.
             Trainer.Validation none = new Trainer.Validation(0, 0, null);
+            // Options first, data second: a bad option must not leave a freshly generated phantom behind.
+            SettingRanges.check(new Trainer.Settings(Trainer.Method.DUCISC, labelnum, iterations, seeds.get(0), baseFilters,
+                    patchSize, true, cfg, dir, 0, none, false));
+            if (generate) {
+                Phantom.checkOptions(cases, volumeSize);
+                int train = Phantom.trainCount(cases);
+                if (labelnum < 2 || labelnum + 2 > train) {
+                    throw new IllegalArgumentException("--labelnum " + labelnum + " with --cases " + cases + ": the phantom's"
+                            + " train.list gets " + train + " cases, and training needs 2.." + (train - 2)
+                            + " labeled ones (2 unlabeled at least)");
+                }
+                Phantom.writeDataset(data, cases, dataSeed, volumeSize);
+            }
+            Dataset dataset = Dataset.open("LA", data);
             List<Trainer.Method> methods = List.of(Trainer.Method.DUCISC, baselineMethod);
             List<Trainer.Settings> settings = new ArrayList<>();
             for (Trainer.Method m : methods) {
@@ -189,7 +200,14 @@ final class DemoCommand implements Runnable {
             }
             b.append('\n');
         }
-        return b.append("(mean ± standard deviation over ").append(over).append("; HD95 and ASD in voxels)\n").toString();
+        b.append("(mean ± standard deviation over ").append(over).append("; HD95 and ASD in voxels)\n");
+        for (int m = 0; m < results.size(); m++) {
+            if (results.get(m).undefined() > 0) {
+                b.append(title(methods.get(m))).append(": ").append(results.get(m).undefined())
+                        .append(" case(s) with an empty prediction or ground truth, scored by the reference's rule\n");
+            }
+        }
+        return b.toString();
     }
 
     private static List<DemoPlots.Overlay> overlays(Dataset dataset, List<Trainer.Settings> settings, int[] patch)

@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 
 /** The sliding-window and device options that {@code test} and {@code predict} share. */
 final class InferenceOptions {
-    @Option(names = "--checkpoint", required = true, description = "Model weights (.safetensors, the reference's state-dict names).")
+    @Option(names = "--checkpoint", required = true, description = "Model weights: .safetensors, or a PyTorch .pth state dict (the reference's names).")
     Path checkpoint;
 
     @Option(names = "--patch", description = "Window W,H,D (default: the data set's training patch).")
@@ -34,7 +34,7 @@ final class InferenceOptions {
     @Option(names = "--nms", description = "Keep only the largest 26-connected component of the prediction.")
     boolean largestComponent;
 
-    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N (default ${DEFAULT-VALUE}: CUDA when it works, else the CPU).")
+    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda, cuda:N or cuda-emu (the emulated CUDA device) (default ${DEFAULT-VALUE}: CUDA when it works, else the CPU).")
     String device;
 
     @Option(names = "--gpu", description = "The reference's spelling of --device cuda:N.")
@@ -56,19 +56,23 @@ final class InferenceOptions {
         out.println("device: " + selection.description());
     }
 
-    /** Loads the checkpoint, naming the file in any error. */
-    VNet loadNetwork() throws IOException {
-        if (!Files.isRegularFile(checkpoint)) {
+    /** A missing checkpoint, a folder, a device or a named pipe: one line naming the file and which. */
+    private void requireCheckpointFile() throws IOException {
+        if (!Files.exists(checkpoint)) {
             throw new IOException(checkpoint + ": checkpoint not found");
         }
+        org.ducisc.io.FileBytes.requireRegularFile(checkpoint);
+    }
+
+    /** Loads the checkpoint, naming the file in any error. */
+    VNet loadNetwork() throws IOException {
+        requireCheckpointFile();
         return Checkpoint.load(checkpoint, selected);
     }
 
     /** A segmenter with these options (window, largest component) on the checkpoint, naming the file in any error. */
     Segmenter segmenter(DatasetKind kind) throws IOException {
-        if (!Files.isRegularFile(checkpoint)) {
-            throw new IOException(checkpoint + ": checkpoint not found");
-        }
+        requireCheckpointFile();
         SlidingWindow w = window(kind);
         int[] p = w.patch();
         return Segmenter.builder(checkpoint).device(selected.toString()).patch(p[0], p[1], p[2]).strides(w.strideXY(), w.strideZ())

@@ -12,7 +12,7 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(name = "ducisc", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Semi-supervised 3D segmentation with DuCiSC on a from-scratch Java tensor engine.",
-        subcommands = {DemoCommand.class, TrainCommand.class, TestCommand.class, PredictCommand.class, MetricsCommand.class,
+        subcommands = {DemoCommand.class, TrainCommand.class, TestCommand.class, PredictCommand.class, ConvertCommand.class, MetricsCommand.class,
             PhantomCommand.class, PrepareLaCommand.class, ModelSummaryCommand.class, BenchCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

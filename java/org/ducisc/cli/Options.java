@@ -58,7 +58,7 @@ final class Options {
         try {
             return Device.parse(name);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(option + ": unknown device (expected auto, cpu, cuda or cuda:N)", e);
+            throw new IllegalArgumentException(option + ": unknown device (expected auto, cpu, cuda, cuda:N or cuda-emu)", e);
         }
     }
 }

@@ -33,6 +33,10 @@ public final class PhantomCommand implements Callable<Integer> {
     public Integer call() {
         try {
             long t0 = System.nanoTime();
+            Phantom.checkOptions(cases, size);
+            if (preview != null) { // checked first, so a bad preview folder leaves no data set behind
+                InferenceOptions.checkWritable(preview.resolve("phantom-1.png"));
+            }
             List<String> names = Phantom.writeDataset(out, cases, seed, size);
             System.out.printf("phantom: wrote %d cases of %dx%dx%d to %s in %.1f s%n", names.size(), size[0], size[1],
                     size[2], out.resolve("LA"), (System.nanoTime() - t0) / 1e9);

@@ -80,38 +80,67 @@ final class PredictCommand implements Callable<Integer> {
                     InferenceOptions.checkWritable(job.probabilities());
                 }
             }
+            List<String> failed = new ArrayList<>();
             for (Job job : jobs) {
-                long t0 = System.nanoTime();
-                Volume image = read(job.image());
-                float[] voxels = image.floats();
-                if (zScore) {
-                    voxels = voxels.clone();
-                    try {
-                        if (!Volume.zScoreInPlace(voxels)) {
-                            throw new IOException(job.image() + ": constant image, cannot be z-scored");
-                        }
-                    } catch (IllegalArgumentException e) {
-                        throw new IOException(job.image() + ": cannot be z-scored: " + e.getMessage(), e);
-                    }
-                }
-                Segmentation result;
                 try {
-                    result = segmenter.predict(Image.of(voxels, image.shape(), image.spacing()));
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException(job.image() + ": " + e.getMessage(), e);
+                    predict(segmenter, job, out);
+                } catch (IOException | IllegalArgumentException e) {
+                    if (!Files.isDirectory(input)) {
+                        throw e;
+                    }
+                    // A folder: one line per failed image, and the rest are still segmented.
+                    PrintWriter err = spec.commandLine().getErr();
+                    err.println("ducisc: " + Main.message(e));
+                    err.flush();
+                    failed.add(job.name());
                 }
-                // The input's Volume carries its affine, so the outputs keep the input's geometry.
-                Nifti.write(job.labels(), image.withLabels(result.labels()));
-                if (job.probabilities() != null) {
-                    Nifti.write(job.probabilities(), image.withFloats(result.foregroundProbability()));
-                }
-                int[] s = image.shape();
-                out.printf("%s: %dx%dx%d, %d foreground voxels, %.1f s -> %s%n", job.name(), s[0], s[1], s[2],
-                        result.foregroundVoxels(), (System.nanoTime() - t0) / 1e9, job.labels());
-                out.flush();
+            }
+            if (!failed.isEmpty()) {
+                PrintWriter err = spec.commandLine().getErr();
+                err.println("ducisc: " + failed.size() + " of " + jobs.size() + " images in " + input + " failed: "
+                        + String.join(", ", failed));
+                err.flush();
+                return Main.EXIT_FAILURE;
             }
         }
         return 0;
+    }
+
+    /** Segments one image and writes its outputs; a failed probability write takes the label map with it. */
+    private void predict(Segmenter segmenter, Job job, PrintWriter out) throws IOException {
+        long t0 = System.nanoTime();
+        Volume image = read(job.image());
+        float[] voxels = image.floats();
+        if (zScore) {
+            voxels = voxels.clone();
+            try {
+                if (!Volume.zScoreInPlace(voxels)) {
+                    throw new IOException(job.image() + ": constant image, cannot be z-scored");
+                }
+            } catch (IllegalArgumentException e) {
+                throw new IOException(job.image() + ": cannot be z-scored: " + e.getMessage(), e);
+            }
+        }
+        Segmentation result;
+        try {
+            result = segmenter.predict(Image.of(voxels, image.shape(), image.spacing()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(job.image() + ": " + e.getMessage(), e);
+        }
+        // The input's Volume carries its geometry (NIfTI qform, sform and codes), so the outputs keep it.
+        Nifti.write(job.labels(), image.withLabels(result.labels()));
+        if (job.probabilities() != null) {
+            try {
+                Nifti.write(job.probabilities(), image.withFloats(result.foregroundProbability()));
+            } catch (IOException | RuntimeException e) {
+                Files.deleteIfExists(job.labels());
+                throw e;
+            }
+        }
+        int[] s = image.shape();
+        out.printf("%s: %dx%dx%d, %d foreground voxels, %.1f s -> %s%n", job.name(), s[0], s[1], s[2],
+                result.foregroundVoxels(), (System.nanoTime() - t0) / 1e9, job.labels());
+        out.flush();
     }
 
     /** The inputs and their outputs; fails before any work if the input or the output names do not fit. */

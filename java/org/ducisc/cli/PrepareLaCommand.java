@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
         description = {"Converts the 2018 LA challenge's raw cases (RAW/<case>/lgemri.nrrd and laendo.nrrd) into"
             + " OUT/2018LA_Seg_TrainingSet/<case>/mri_norm2.h5: label = laendo == 255, image z-scored, W and H cropped"
             + " around the label with random 10..19 voxel margins (plus half the shortfall to 112), D kept whole.",
-            "train.list / test.list (first 80% / rest of the sorted names) are written only where absent."})
+            "train.list / test.list (first 80%% / rest of the sorted names) are written only where absent."})
 public final class PrepareLaCommand implements Callable<Integer> {
     @Option(names = "--raw", required = true, description = "Folder holding one sub-folder per case.")
     Path raw;

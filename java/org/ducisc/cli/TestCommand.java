@@ -3,6 +3,7 @@ package org.ducisc.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +15,7 @@ import org.ducisc.eval.SlidingWindow;
 import org.ducisc.io.FileBytes;
 import org.ducisc.io.Nifti;
 import org.ducisc.io.OutputPaths;
+import org.ducisc.io.StagedFolder;
 import org.ducisc.nn.VNet;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -38,7 +40,7 @@ final class TestCommand implements Callable<Integer> {
     @Option(names = {"--dataset-name", "--dataset_name"}, defaultValue = "LA", description = "LA, Pancreas or IAN (default ${DEFAULT-VALUE}).")
     String datasetName;
 
-    @Option(names = {"--root-path", "--root_path"}, required = true, description = "Folder holding the data set folder (or the data set folder itself).")
+    @Option(names = {"--root-path", "--root_path"}, required = true, description = "Folder holding the data set folder (or the data set folder itself), or an MSD / nnU-Net v2 NIfTI folder (imagesTr/, labelsTr/, imagesTs/).")
     Path rootPath;
 
     @Option(names = "--list", description = "Case list to evaluate (default: the data set's test.list).")
@@ -64,6 +66,10 @@ final class TestCommand implements Callable<Integer> {
         Dataset dataset = Dataset.open(datasetName, rootPath);
         SlidingWindow window = inference.window(dataset.kind());
         List<String> cases = list == null ? dataset.testCases() : dataset.readList(list);
+        List<String> unscored = list == null ? new ArrayList<>(dataset.testImages()) : new ArrayList<>();
+        unscored.removeAll(cases); // a NIfTI folder's test images without labelsTs: predictions only
+        Path predictions = savePredictions != null || unscored.isEmpty() ? savePredictions
+                : inference.checkpoint.toAbsolutePath().resolveSibling("predictions");
         Path base = report != null ? report
                 : inference.checkpoint.toAbsolutePath().resolveSibling("test-metrics");
         Path json = base.resolveSibling(base.getFileName() + ".json");
@@ -71,28 +77,36 @@ final class TestCommand implements Callable<Integer> {
         OutputPaths.requireDistinct(List.of(new OutputPaths.Labeled("--checkpoint", inference.checkpoint),
                 new OutputPaths.Labeled("--list", list)), List.of(new OutputPaths.Labeled("--report", json),
                 new OutputPaths.Labeled("--report", csv)));
-        try (VNet net = inference.loadNetwork()) {
+        try (VNet net = inference.loadNetwork();
+             StagedFolder staged = predictions == null ? null : StagedFolder.in(predictions)) {
+            // The label maps are staged, and appear only once every case and both reports are written.
             InferenceOptions.checkWritable(json);
             InferenceOptions.checkWritable(csv);
-            if (savePredictions != null) {
-                InferenceOptions.checkWritable(savePredictions.resolve("write-check"));
-            }
             int[] p = window.patch();
             out.printf("test: %d cases of %s, patch %dx%dx%d, stride %d/%d, %s%n", cases.size(), dataset.dir(), p[0], p[1],
                     p[2], window.strideXY(), window.strideZ(), inference.largestComponent ? "largest component" : "no post-processing");
+            Evaluation.predict(net, dataset, unscored, window, inference.largestComponent, (name, prediction) -> {
+                Nifti.write(staged.root().resolve(name + "_pred.nii.gz"), prediction);
+                out.println(name + ": no label, prediction written to " + predictions.resolve(name + "_pred.nii.gz"));
+                out.flush();
+            });
+            if (cases.isEmpty() && !unscored.isEmpty()) {
+                staged.commit();
+                return 0;
+            }
             out.println("#,\tdice, jaccard, hd95, asd");
             out.flush();
             List<Evaluation.CaseResult> results = Evaluation.run(net, dataset, cases, window, inference.largestComponent,
                     rules, (i, r, prediction) -> {
                         out.println(Evaluation.caseLine(i, r.metrics()));
                         out.flush();
-                        if (savePredictions != null) {
-                            Nifti.write(savePredictions.resolve(r.name() + "_pred.nii.gz"), prediction);
+                        if (staged != null) {
+                            Nifti.write(staged.root().resolve(r.name() + "_pred.nii.gz"), prediction);
                         }
                     });
             out.println(Evaluation.summaryLine(Evaluation.summarize(results, rules)));
             Map<String, Object> settings = new LinkedHashMap<>();
-            settings.put("dataset", dataset.kind().folder());
+            settings.put("dataset", dataset.layout());
             settings.put("data", dataset.dir().toString());
             settings.put("checkpoint", inference.checkpoint.toString());
             settings.put("patch", p);
@@ -101,6 +115,9 @@ final class TestCommand implements Callable<Integer> {
             settings.put("nms", inference.largestComponent);
             FileBytes.writeText(json, Evaluation.toJson(settings, results, rules));
             FileBytes.writeText(csv, Evaluation.toCsv(results, rules));
+            if (staged != null) {
+                staged.commit();
+            }
             out.println("results: " + json + ", " + csv);
             out.flush();
         }

@@ -24,10 +24,10 @@ final class TrainCommand implements Runnable {
     @Option(names = {"--dataset-name", "--dataset_name"}, defaultValue = "LA", description = "LA, Pancreas or IAN (default ${DEFAULT-VALUE}).")
     String datasetName;
 
-    @Option(names = {"--root-path", "--root_path"}, required = true, description = "Folder holding the data set folder (or the data set folder itself).")
+    @Option(names = {"--root-path", "--root_path"}, required = true, description = "Folder holding the data set folder (or the data set folder itself), or an MSD / nnU-Net v2 NIfTI folder (imagesTr/, labelsTr/, imagesTs/).")
     Path rootPath;
 
-    @Option(names = "--labelnum", defaultValue = "8", description = "Labeled training cases: the first N of train.list (default ${DEFAULT-VALUE}).")
+    @Option(names = "--labelnum", defaultValue = "8", description = "Labeled training cases: the first N of train.list, or of a NIfTI folder's sorted labeled images (default ${DEFAULT-VALUE}).")
     int labelnum;
 
     @Option(names = {"--max-iterations", "--max_iterations", "--max_iteration"}, defaultValue = "15000", description = "Iterations (default ${DEFAULT-VALUE}).")
@@ -93,7 +93,7 @@ final class TrainCommand implements Runnable {
     @Option(names = "--val-every", defaultValue = "200", description = "Iterations between validations (default ${DEFAULT-VALUE}; 0 = none).")
     long valEvery;
 
-    @Option(names = "--val-list", paramLabel = "FILE", description = "Select best.safetensors on these cases instead of the test list (as the reference does).")
+    @Option(names = "--val-list", paramLabel = "FILE", description = "Select best.safetensors on these cases instead of the test list (as the reference does); in a NIfTI folder they are held out of training (default there: its validation.list).")
     Path valList;
 
     @Option(names = "--metric-rules", defaultValue = "reference", paramLabel = "RULES",
@@ -101,7 +101,7 @@ final class TrainCommand implements Runnable {
                 + " (an empty prediction scores 0) or monai (NaN, left out of the means) (default ${DEFAULT-VALUE}).")
     String metricRules;
 
-    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N (default ${DEFAULT-VALUE}: CUDA when it works, else the CPU).")
+    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda, cuda:N or cuda-emu (the emulated CUDA device) (default ${DEFAULT-VALUE}: CUDA when it works, else the CPU).")
     String device;
 
     @Option(names = "--gpu", description = "The reference's spelling of --device cuda:N.")

@@ -13,7 +13,15 @@ public enum DatasetKind {
     /** Pancreas-CT: {@code Pancreas/Pancreas_h5/<case>.h5}. */
     PANCREAS("Pancreas", "Pancreas_h5", new int[] {96, 96, 96}, 16, 16, false),
     /** Inferior alveolar nerve: {@code Nurves/Nurves_h5/<case>.h5}; label values < 0 read as 0. */
-    IAN("Nurves", "Nurves_h5", new int[] {160, 128, 112}, 16, 16, true);
+    IAN("Nurves", "Nurves_h5", new int[] {160, 128, 112}, 16, 16, true),
+    /**
+     * A NIfTI folder in the MSD / nnU-Net v2 layout ({@link NiftiFolder}; the folder is the root itself).
+     * Patch 96x96x96 and strides 16/16 by default: the reference's Pancreas-CT setting, its one cubic
+     * patch, since such a folder may hold any anatomy at any orientation and voxel size; 96 is a
+     * multiple of 16 (the V-Net halves it four times) and fits about 100 mm at 1 mm voxels. Change
+     * them with --patch and --stride-xy/--stride-z to suit the data.
+     */
+    NIFTI("", NiftiFolder.TRAIN_IMAGES, new int[] {96, 96, 96}, 16, 16, false);
 
     private final String folder;
     private final String casesFolder;
@@ -37,8 +45,9 @@ public enum DatasetKind {
             case "la", "left-atrium" -> LA;
             case "pancreas", "pancreas-ct", "pancreas_ct" -> PANCREAS;
             case "ian", "nurves", "nerve", "nerves" -> IAN;
+            case "nifti", "msd", "nnunet", "nnu-net" -> NIFTI;
             default -> throw new IllegalArgumentException("unknown data set '" + name
-                    + "' (expected LA, Pancreas or IAN/Nurves)");
+                    + "' (expected LA, Pancreas, IAN/Nurves, or NIfTI for an MSD / nnU-Net folder)");
         };
     }
 

@@ -11,6 +11,7 @@ import java.util.stream.Stream;
 import org.ducisc.io.FileBytes;
 import org.ducisc.io.H5Volumes;
 import org.ducisc.io.Nrrd;
+import org.ducisc.io.StagedFolder;
 import org.ducisc.io.Volume;
 import org.ducisc.io.VolumeFormatException;
 import org.ducisc.tensor.Rng;
@@ -59,16 +60,24 @@ public final class LaPreparation {
         List<String> cases = rawCases(rawDir);
         Rng rng = new Rng(seed);
         List<Prepared> done = new ArrayList<>();
-        for (String name : cases) {
-            Path caseDir = rawDir.resolve(name);
-            Prepared p = prepare(caseDir.resolve("lgemri.nrrd"), caseDir.resolve("laendo.nrrd"),
-                    DatasetKind.LA.caseFile(outDir, name), name, rng);
-            done.add(p);
-            progress.accept(p);
+        // All cases and lists appear together, or (when a case fails) none of them.
+        try (StagedFolder staged = StagedFolder.in(outDir)) {
+            for (String name : cases) {
+                Path caseDir = rawDir.resolve(name);
+                Prepared p = prepare(caseDir.resolve("lgemri.nrrd"), caseDir.resolve("laendo.nrrd"),
+                        DatasetKind.LA.caseFile(staged.root(), name), name, rng);
+                done.add(p);
+                progress.accept(p);
+            }
+            int nTrain = (int) Math.round(cases.size() * 0.8);
+            for (String list : new String[] {"train.list", "test.list"}) {
+                if (!Files.exists(outDir.resolve(list))) {
+                    writeListIfAbsent(staged.root().resolve(list), list.equals("train.list") ? cases.subList(0, nTrain)
+                            : cases.subList(nTrain, cases.size()));
+                }
+            }
+            staged.commit();
         }
-        int nTrain = (int) Math.round(cases.size() * 0.8);
-        writeListIfAbsent(outDir.resolve("train.list"), cases.subList(0, nTrain));
-        writeListIfAbsent(outDir.resolve("test.list"), cases.subList(nTrain, cases.size()));
         return done;
     }
 

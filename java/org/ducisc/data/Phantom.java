@@ -37,6 +37,9 @@ public final class Phantom {
 
     private Phantom() {}
 
+    /** The most cases one data set may have (names run to phantom_10000). */
+    public static final int MAX_CASES = 10000;
+
     /** Case names, phantom_001 ... */
     public static String caseName(int index) {
         return String.format("phantom_%03d", index + 1);
@@ -47,10 +50,7 @@ public final class Phantom {
      * {@code out/LA/train.list} (the first 80%, rounded) and {@code test.list} (the rest).
      */
     public static List<String> writeDataset(Path out, int cases, long seed, int[] size) throws IOException {
-        checkSize(size);
-        if (cases < 2) {
-            throw new IllegalArgumentException("phantom: need at least 2 cases (one train, one test), got " + cases);
-        }
+        checkOptions(cases, size);
         Path la = out.resolve(DatasetKind.LA.folder());
         List<String> names = new ArrayList<>();
         for (int c = 0; c < cases; c++) {
@@ -58,10 +58,29 @@ public final class Phantom {
             H5Volumes.write(DatasetKind.LA.caseFile(la, data.name()), data.image(), data.label());
             names.add(data.name());
         }
-        int nTrain = Math.max(1, Math.min(cases - 1, (int) Math.round(cases * 0.8)));
+        int nTrain = trainCount(cases);
         writeList(la.resolve("train.list"), names.subList(0, nTrain));
         writeList(la.resolve("test.list"), names.subList(nTrain, cases));
         return names;
+    }
+
+    /** How many of {@code cases} go to train.list: 80%, rounded, leaving at least one for test.list. */
+    public static int trainCount(int cases) {
+        return Math.max(1, Math.min(cases - 1, (int) Math.round(cases * 0.8)));
+    }
+
+    /**
+     * Checks a data set's case count (2..10000: one train and one test case at least) and size, before
+     * anything is written.
+     *
+     * @throws IllegalArgumentException naming the count or size and its range
+     */
+    public static void checkOptions(int cases, int[] size) {
+        checkSize(size);
+        if (cases < 2 || cases > MAX_CASES) {
+            throw new IllegalArgumentException("phantom: the number of cases must be in 2.." + MAX_CASES
+                    + " (one train and one test case at least), got " + cases);
+        }
     }
 
     private static void writeList(Path file, List<String> names) throws IOException {

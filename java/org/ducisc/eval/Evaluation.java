@@ -65,6 +65,23 @@ public final class Evaluation {
         return results;
     }
 
+    /** Receives each unscored case's label map (uint8, in the image's geometry). */
+    public interface PredictionListener {
+        void predicted(String name, Volume prediction) throws IOException;
+    }
+
+    /**
+     * Segments {@code cases} of {@code dataset} that have no label (their images only, read as
+     * {@link Dataset#readImage} gives them), in order: the same sliding window and threshold as {@link #run}.
+     */
+    public static void predict(VNet net, Dataset dataset, List<String> cases, SlidingWindow window,
+                               boolean largestComponent, PredictionListener listener) throws IOException {
+        for (String name : cases) {
+            listener.predicted(name, SlidingWindow.threshold(window.foregroundProbability(net, dataset.readImage(name)),
+                    largestComponent));
+        }
+    }
+
     /** The summary of the results' metrics under the reference's rules (population standard deviation, as numpy). */
     public static MetricSummary summarize(List<CaseResult> results) {
         return summarize(results, MetricRules.REFERENCE);

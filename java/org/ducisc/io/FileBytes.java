@@ -167,7 +167,7 @@ public final class FileBytes {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+        Path tmp = createSibling(dir, abs.getFileName().toString());
         boolean done = false;
         try {
             writer.write(tmp);
@@ -183,6 +183,25 @@ public final class FileBytes {
             }
         }
         syncDirectory(dir);
+    }
+
+    /**
+     * A new empty file {@code .NAME.<random>.tmp} in {@code dir}. Unlike {@code Files.createTempFile}
+     * (always mode 0600) it gets the mode every new file gets, 0666 less the umask (0644 under the usual
+     * umask 022), so outputs are as readable as checkpoints and anything else the user writes.
+     */
+    private static Path createSibling(Path dir, String name) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            Path p = dir.resolve("." + name + "." + Long.toUnsignedString(
+                    java.util.concurrent.ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
+            try {
+                return Files.createFile(p);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                if (attempt >= 16) {
+                    throw e;
+                }
+            }
+        }
     }
 
     /** Makes the rename itself durable. Some platforms cannot open a directory; there the rename is still atomic. */

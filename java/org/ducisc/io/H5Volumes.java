@@ -22,6 +22,11 @@ import java.util.Arrays;
 public final class H5Volumes {
     private static final int[] CHUNK = {64, 64, 32};
 
+    static {
+        // Plain-Java LZF in place of jhdf's, which loads sun.misc.Unsafe and makes the JDK print warnings.
+        io.jhdf.filter.FilterManager.addFilter(new LzfFilter());
+    }
+
     private H5Volumes() {}
 
     /**

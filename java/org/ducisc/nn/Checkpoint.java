@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.ducisc.core.Device;
+import org.ducisc.io.Pth;
 import org.ducisc.io.Safetensors;
 import org.ducisc.tensor.MemoryScope;
 import org.ducisc.tensor.Rng;
@@ -71,35 +72,61 @@ public final class Checkpoint {
         if (arch != null && !arch.equals(ARCHITECTURE)) {
             throw new IllegalArgumentException(file.file() + ": architecture '" + arch + "', expected '" + ARCHITECTURE + "'");
         }
-        String first = "block_one.conv.0.weight";
-        String head = "out_conv.weight";
-        if (!file.contains(first) || !file.contains(head)) {
-            throw new IllegalArgumentException(file.file() + ": not a V-Net checkpoint (no " + first + " or " + head + ")");
-        }
-        long[] w = file.info(first).shape();
-        long[] h = file.info(head).shape();
-        if (w.length != 5 || h.length != 5) {
-            throw new IllegalArgumentException(file.file() + ": " + first + " and " + head + " must be 5-d, got "
-                    + java.util.Arrays.toString(w) + " and " + java.util.Arrays.toString(h));
-        }
-        int inferredFilters = dim(file, first, w, 0);
+        long[][] dims = weightDims(file.file().toString(), name -> file.contains(name) ? file.info(name).shape() : null);
+        int inferredFilters = (int) dims[0][0];
         int baseFilters = intMeta(file, "base_filters", inferredFilters);
         if (baseFilters != inferredFilters) {
             throw new IllegalArgumentException(file.file() + ": metadata says " + baseFilters
-                    + " base filters, but " + first + " has shape " + java.util.Arrays.toString(w));
+                    + " base filters, but " + FIRST + " has shape " + java.util.Arrays.toString(dims[0]));
         }
         try {
-            return new VNet.Config(intMeta(file, "in_channels", dim(file, first, w, 1)),
-                    intMeta(file, "classes", dim(file, head, h, 0)), baseFilters, true, file.contains("out_conv_2.weight"));
+            return new VNet.Config(intMeta(file, "in_channels", (int) dims[0][1]),
+                    intMeta(file, "classes", (int) dims[1][0]), baseFilters, true, file.contains("out_conv_2.weight"));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(file.file() + ": " + e.getMessage(), e);
         }
     }
 
+    private static final String FIRST = "block_one.conv.0.weight";
+    private static final String HEAD = "out_conv.weight";
+
+    /**
+     * The network configuration the weights alone imply (a PyTorch state dict has no metadata): base
+     * filters and input channels from block_one.conv.0.weight (F, C, 3, 3, 3), classes from
+     * out_conv.weight (K, F, 1, 1, 1), deep supervision from the presence of out_conv_2.weight;
+     * {@code shapes} gives a key's shape, or null for a missing key.
+     */
+    static VNet.Config inferConfig(String source, java.util.function.Function<String, long[]> shapes) {
+        long[][] dims = weightDims(source, shapes);
+        try {
+            return new VNet.Config((int) dims[0][1], (int) dims[1][0], (int) dims[0][0], true,
+                    shapes.apply("out_conv_2.weight") != null);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The shapes of block_one.conv.0.weight and out_conv.weight, checked: 5-d, usable channel counts. */
+    private static long[][] weightDims(String source, java.util.function.Function<String, long[]> shapes) {
+        long[] w = shapes.apply(FIRST);
+        long[] h = shapes.apply(HEAD);
+        if (w == null || h == null) {
+            throw new IllegalArgumentException(source + ": not a V-Net checkpoint (no " + FIRST + " or " + HEAD + ")");
+        }
+        if (w.length != 5 || h.length != 5) {
+            throw new IllegalArgumentException(source + ": " + FIRST + " and " + HEAD + " must be 5-d, got "
+                    + java.util.Arrays.toString(w) + " and " + java.util.Arrays.toString(h));
+        }
+        dim(source, FIRST, w, 0);
+        dim(source, FIRST, w, 1);
+        dim(source, HEAD, h, 0);
+        return new long[][] {w, h};
+    }
+
     /** Axis {@code axis} of a weight's shape as an int, or an error naming the file and the weight. */
-    private static int dim(Safetensors file, String name, long[] shape, int axis) {
+    private static int dim(String source, String name, long[] shape, int axis) {
         if (shape[axis] < 1 || shape[axis] > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(file.file() + ": " + name + " has shape " + java.util.Arrays.toString(shape)
+            throw new IllegalArgumentException(source + ": " + name + " has shape " + java.util.Arrays.toString(shape)
                     + ", whose axis " + axis + " is not a usable channel count");
         }
         return (int) shape[axis];
@@ -151,18 +178,34 @@ public final class Checkpoint {
             return;
         }
         MemorySegment bytes = file.bytes(name);
-        long n = bytes.byteSize() / Float.BYTES;
+        checkValues(file.file() + ": tensor \"" + name + "\"", bytes.byteSize() / Float.BYTES,
+                i -> bytes.getAtIndex(LE_FLOAT, i), variance);
+    }
+
+    /** Throws if one of the {@code n} values holds a NaN or an infinity, or with {@code variance} a negative value. */
+    private static void checkValues(String what, long n, java.util.function.LongToDoubleFunction value, boolean variance) {
         for (long i = 0; i < n; i++) {
-            float v = bytes.getAtIndex(LE_FLOAT, i);
+            float v = (float) value.applyAsDouble(i);
             if (!Float.isFinite(v) || (variance && v < 0)) {
-                throw new IllegalArgumentException(file.file() + ": tensor \"" + name + "\" holds " + v + " at index " + i
+                throw new IllegalArgumentException(what + " holds " + v + " at index " + i
                         + (Float.isFinite(v) ? " (a variance must not be negative)" : " (weights must be finite)"));
             }
         }
     }
 
-    /** Builds the network a checkpoint describes and loads its weights (strictly). */
+    /**
+     * Builds the network a checkpoint describes and loads its weights (strictly: every name, kind and
+     * shape must match, or the first differences are named). The format is told by the file's first
+     * bytes, not its name: safetensors (as {@code ./ducisc train} writes) or a PyTorch {@code torch.save}
+     * zip ({@code .pth}, read by {@link Pth} without executing anything).
+     *
+     * @throws IOException for an unreadable or malformed file ({@link Pth.FormatException} for a refused .pth)
+     * @throws IllegalArgumentException when the weights do not fit a V-Net
+     */
     public static VNet load(Path path, Device device) throws IOException {
+        if (Pth.isZip(path)) {
+            return loadPth(path, device);
+        }
         try (Safetensors file = Safetensors.read(path)) {
             VNet net = new VNet(configOf(file), device, new Rng(0), new Rng(0));
             try (MemoryScope scope = MemoryScope.open()) {
@@ -173,6 +216,45 @@ public final class Checkpoint {
                 throw new IllegalArgumentException(m.startsWith(path.toString()) ? m : path + ": " + m, e);
             }
             return net;
+        }
+    }
+
+    /** Builds the network a PyTorch state dict describes and loads it (float16/bfloat16 widened to float32). */
+    private static VNet loadPth(Path path, Device device) throws IOException {
+        Map<String, Pth.Array> arrays = Pth.readStateDict(path);
+        VNet.Config config = inferConfig(path.toString(), name -> arrays.containsKey(name) ? arrays.get(name).shape() : null);
+        VNet net = new VNet(config, device, new Rng(0), new Rng(0));
+        try (MemoryScope scope = MemoryScope.open()) {
+            StateDict state = new StateDict();
+            for (Pth.Array a : arrays.values()) {
+                if (a.isInteger()) {
+                    if (a.longs().length != 1) {
+                        throw new IllegalArgumentException(a.name() + " must hold one integer, has " + a.longs().length);
+                    }
+                    state.putLong(a.name(), a.longs()[0]);
+                } else {
+                    float[] v = a.floats();
+                    checkValues("tensor \"" + a.name() + "\"", v.length, i -> v[(int) i], a.name().endsWith("running_var"));
+                    state.putTensor(a.name(), Tensor.of(device, v, a.shape()));
+                }
+            }
+            net.loadStateDict(state);
+        } catch (RuntimeException e) {
+            net.close();
+            throw new IllegalArgumentException(path + ": " + e.getMessage(), e);
+        }
+        return net;
+    }
+
+    /**
+     * Writes the weights of any checkpoint {@link #load} reads (a PyTorch .pth, say) as a safetensors
+     * checkpoint, atomically, with the network's metadata and {@code source} = the input's file name.
+     * The weights are checked against the network first, so a file that would not load is not converted.
+     */
+    public static VNet.Config convert(Path in, Path out) throws IOException {
+        try (VNet net = load(in, Device.CPU)) {
+            save(out, net, Map.of("source", String.valueOf(in.getFileName())));
+            return net.config();
         }
     }
 

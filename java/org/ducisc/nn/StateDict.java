@@ -12,6 +12,8 @@ import org.ducisc.tensor.Tensor;
  * {@code num_batches_tracked}. A module's state dict holds its live tensors (no copies).
  */
 public final class StateDict {
+    /** Differences named in a mismatch message (a wrong network can differ in every entry). */
+    private static final int MAX_PROBLEMS_SHOWN = 5;
     private final LinkedHashMap<String, Object> entries = new LinkedHashMap<>();
 
     public void putTensor(String name, Tensor t) {
@@ -67,7 +69,8 @@ public final class StateDict {
 
     /**
      * Overwrites every entry of this (live) state from {@code source}, after checking that both
-     * have exactly the same names, kinds and shapes; otherwise throws listing every difference.
+     * have exactly the same names, kinds and shapes; otherwise throws naming the differences, the
+     * model's entries in order first, then the source's extra ones (at most five, and how many more).
      */
     void copyFrom(StateDict source) {
         List<String> problems = new ArrayList<>();
@@ -87,7 +90,10 @@ public final class StateDict {
             }
         }
         if (!problems.isEmpty()) {
-            throw new IllegalArgumentException("state dict does not match the model: " + String.join("; ", problems));
+            int shown = Math.min(problems.size(), MAX_PROBLEMS_SHOWN);
+            throw new IllegalArgumentException("state dict does not match the model: "
+                    + String.join("; ", problems.subList(0, shown))
+                    + (shown < problems.size() ? "; and " + (problems.size() - shown) + " more" : ""));
         }
         for (Map.Entry<String, Object> e : entries.entrySet()) {
             if (e.getValue() instanceof Module.Counter c) {

@@ -29,7 +29,7 @@ public final class SettingRanges {
     private SettingRanges() {}
 
     /** @throws InvalidSettingException naming the first setting outside its range */
-    static void check(Trainer.Settings s) {
+    public static void check(Trainer.Settings s) {
         s.ducisc().validate();
         atLeast("max_iterations", s.maxIterations(), 1);
         checkBaseFilters(s.baseFilters());

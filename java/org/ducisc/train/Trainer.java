@@ -146,9 +146,14 @@ public final class Trainer {
     /** Checks the settings against the data set before anything is trained; throws one clear message. */
     public static void validate(Dataset dataset, Settings s) throws IOException {
         SettingRanges.check(s);
+        dataset = dataset.holdingOut(validationCases(dataset, s));
         int train = dataset.trainCases().size();
         if (s.labelnum() < 2) {
             throw new IllegalArgumentException("--labelnum must be at least the labeled batch of 2, got " + s.labelnum());
+        }
+        if (dataset.isNiftiFolder() && s.labelnum() > dataset.labeledCount()) {
+            throw new IllegalArgumentException("--labelnum " + s.labelnum() + " is larger than the " + dataset.labeledCount()
+                    + " labeled training cases (images with a label file, less the validation cases) of " + dataset.dir());
         }
         if (s.labelnum() > train) {
             throw new IllegalArgumentException("--labelnum " + s.labelnum() + " is larger than the " + train
@@ -186,7 +191,17 @@ public final class Trainer {
             throw new IllegalArgumentException("--max-iterations must be >= 1, got " + s.maxIterations());
         }
         List<String> validationCases = validationCases(dataset, s);
-        if (validationCases.isEmpty() || dataset.testCases().isEmpty()) {
+        if (validationCases.isEmpty() && dataset.isNiftiFolder()) {
+            throw new IllegalArgumentException(dataset.dir() + ": no validation cases; list labeled training cases to hold"
+                    + " out for model selection in " + dataset.dir().resolve("validation.list") + " (or give a validation list),"
+                    + " so that the test cases are never used for it");
+        }
+        for (String name : dataset.isNiftiFolder() ? validationCases : List.<String>of()) {
+            if (!dataset.hasLabel(name)) {
+                throw new IllegalArgumentException("validation case '" + name + "' has no label file");
+            }
+        }
+        if (validationCases.isEmpty() || (dataset.testCases().isEmpty() && !dataset.isNiftiFolder())) {
             throw new IllegalArgumentException((validationCases.isEmpty() && s.validation().list() != null
                     ? s.validation().list() : dataset.dir().resolve("test.list")) + ": no cases to evaluate on");
         }
@@ -238,6 +253,7 @@ public final class Trainer {
     /** The run itself, in a folder this process owns. */
     private static Result runOwned(Dataset dataset, Settings s, Device device, Listener listener)
             throws IOException, InterruptedException {
+        dataset = dataset.holdingOut(validationCases(dataset, s));
         Path dir = s.runDir();
         Map<String, String> config = configFields(dataset, s);
         writeConfig(dir.resolve("config.json"), config);
@@ -275,7 +291,10 @@ public final class Trainer {
                  BufferedWriter csv = Files.newBufferedWriter(csvFile, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
                  EventWriter events = new EventWriter(dir)) {
                 line(log, (s.resume() ? "resume at iteration " + start + " of " : "run ") + s.method().label() + " on "
-                        + dataset.dir() + ", labelnum " + s.labelnum() + ", " + s.maxIterations() + " iterations, seed "
+                        + dataset.dir() + (dataset.isNiftiFolder() ? " (" + dataset.layout() + ": " + dataset.trainCases().size()
+                        + " training cases, " + dataset.labeledCount() + " of them labeled; " + validationCases.size()
+                        + " validation cases held out)" : "")
+                        + ", labelnum " + s.labelnum() + ", " + s.maxIterations() + " iterations, seed "
                         + s.seed() + ", " + student.parameterCount() + " parameters");
                 int nonFinite = progress.nonFinite();
                 double bestDice = progress.bestDice();
@@ -350,6 +369,11 @@ public final class Trainer {
     private static Result report(Dataset dataset, Settings s, VNet student, Path last, Path best, long bestIteration,
                                  SlidingWindow window, BufferedWriter log) throws IOException {
         List<String> test = dataset.testCases();
+        if (test.isEmpty()) { // a NIfTI folder without labelsTs
+            test = validationCases(dataset, s);
+            line(log, "no labeled test cases (no labelsTs): the final report below is on the " + test.size()
+                    + " validation cases, which selected the best checkpoint");
+        }
         MetricRules rules = s.validation().rules();
         MetricSummary lastTest = evaluate(student, dataset, test, window, rules);
         MetricSummary bestTest = null;
@@ -408,7 +432,7 @@ public final class Trainer {
     }
 
     private static List<String> validationCases(Dataset dataset, Settings s) throws IOException {
-        return s.validation().list() == null ? dataset.testCases() : dataset.readList(s.validation().list());
+        return s.validation().list() == null ? dataset.validationCases() : dataset.readList(s.validation().list());
     }
 
     private static final String CSV_HEADER = "iteration,epoch,loss,sup,cons,proto,mix,mixproto,lr,"

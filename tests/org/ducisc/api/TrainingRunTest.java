@@ -136,6 +136,8 @@ class TrainingRunTest {
         assertMessage(() -> tiny("x").patch(30, 32, 16).build(), "every side must be a positive multiple of 16");
         assertMessage(() -> tiny("x").protoLevels(5).build(), "prototype levels must be 0..4, got 5");
         assertMessage(() -> tiny("x").dataset("brain").build(), "unknown data set 'brain'");
+        assertMessage(() -> tiny("x").metricRules("medpy").build(), "unknown metric rules 'medpy'");
+        assertMessage(() -> tiny("x").overwrite(true).resume(true).build(), "overwrite and resume exclude each other");
     }
 
     private static void assertMessage(org.junit.jupiter.api.function.Executable call, String expected) {

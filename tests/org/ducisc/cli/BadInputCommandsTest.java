@@ -33,16 +33,26 @@ class BadInputCommandsTest {
     static final String[] WINDOW = {"--patch", "16,16,16", "--stride-xy", "16", "--stride-z", "16"};
 
     @TempDir
-    static Path shared;
-
-    @TempDir
     Path tmp;
 
-    static Path checkpoint;
+    private static Path checkpoint;
+
+    /** A tiny V-Net checkpoint (2 base filters, formula weights), written once per JVM. */
+    static synchronized Path checkpoint() throws IOException {
+        if (checkpoint == null) {
+            network();
+        }
+        return checkpoint;
+    }
 
     @BeforeAll
     static void network() throws IOException {
-        checkpoint = shared.resolve("net.safetensors");
+        if (checkpoint != null) {
+            return;
+        }
+        checkpoint = Files.createTempDirectory("ducisc-input-test").resolve("net.safetensors");
+        checkpoint.getParent().toFile().deleteOnExit();
+        checkpoint.toFile().deleteOnExit();
         try (VNet net = new VNet(new VNet.Config(1, 2, 2, true, true), Device.CPU, new Rng(3), new Rng(4))) {
             DeterministicWeights.fill(net);
             Checkpoint.save(checkpoint, net, Map.of());
@@ -167,5 +177,27 @@ class BadInputCommandsTest {
         assertEquals(1, heap.code(), heap.err());
         assertEquals(1, heap.err().strip().lines().count(), heap.err());
         assertTrue(heap.err().contains("DUCISC_JAVA_OPTS=-Xmx") && heap.err().contains("MiB"), heap.err());
+    }
+
+    @Test
+    void quietOnTheTerminalAndVerboseAnywhere() throws Exception {
+        Path lzf = fixture("lzf.h5");
+        Outcome read = subprocess(List.of(), "metrics", "--pred", lzf.toString(), "--gt", lzf.toString());
+        assertEquals(0, read.code(), read.err());
+        assertEquals("", read.err().strip(), "reading LZF prints nothing (no sun.misc.Unsafe warnings)");
+        BadInputCommandsTest.failsInOneLine(List.of(tmp + ": is a folder, expected a file"), List.of(), concat(WINDOW,
+                "predict", "--checkpoint", tmp.toString(), "--input", fixture("twoforms.nii").toString(), "--output",
+                tmp.resolve("o.nii.gz").toString()));
+        Outcome help = run("prepare-la", "--help");
+        assertEquals(0, help.code());
+        assertFalse(help.err().contains("picocli WARN") || help.out().contains("picocli WARN"), help.err());
+        assertTrue(help.out().contains("first 80% /"), help.out());
+        for (String[] args : new String[][] {{"--verbose", "metrics", "--pred", "missing.nii", "--gt", "missing.nii"},
+            {"metrics", "--pred", "missing.nii", "--gt", "missing.nii", "--verbose"}}) {
+            Outcome o = run(args);
+            assertEquals(1, o.code());
+            assertTrue(o.err().startsWith("ducisc: missing.nii: ") && o.err().lines().count() > 3,
+                    "the trace follows the one line: " + o.err());
+        }
     }
 }

@@ -49,4 +49,16 @@ class DemoCommandTest {
         assertNotNull(slices);
         assertEquals(4 * (32 * 6 + 8), slices.getWidth(), "image, truth and two predictions; one row per test case");
     }
+
+    @Test
+    void theTableSaysHowManyCasesWereUndefined() {
+        org.ducisc.eval.MetricSummary some = org.ducisc.eval.MetricRules.REFERENCE.summarize(List.of(
+                new org.ducisc.eval.CaseMetrics(0.5, 0.3, 2, 1), org.ducisc.eval.CaseMetrics.ZERO));
+        org.ducisc.eval.MetricSummary none = org.ducisc.eval.MetricRules.REFERENCE.summarize(List.of(
+                new org.ducisc.eval.CaseMetrics(0.5, 0.3, 2, 1)));
+        String t = DemoCommand.table(List.of(org.ducisc.train.Trainer.Method.DUCISC,
+                org.ducisc.train.Trainer.Method.SUPERVISED_MATCHED), List.of(none, some), "2 test cases");
+        assertTrue(t.endsWith("supervised (matched): 1 case(s) with an empty prediction or ground truth, scored by the"
+                + " reference's rule\n") && !t.contains("DuCiSC:"), t);
+    }
 }

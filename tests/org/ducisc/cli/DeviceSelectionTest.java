@@ -46,7 +46,7 @@ class DeviceSelectionTest {
     void badNamesAndContradictionsAreRefused() {
         IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
                 () -> Options.selectDevice("tpu", null));
-        assertEquals("--device tpu: unknown device (expected auto, cpu, cuda or cuda:N)", bad.getMessage());
+        assertEquals("--device tpu: unknown device (expected auto, cpu, cuda, cuda:N or cuda-emu)", bad.getMessage());
         IllegalArgumentException both = assertThrows(IllegalArgumentException.class,
                 () -> Options.selectDevice("cpu", 0));
         assertEquals("--device cpu and --gpu 0 name different devices", both.getMessage());

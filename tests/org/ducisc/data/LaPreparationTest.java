@@ -113,4 +113,18 @@ class LaPreparationTest {
         assertTrue(text.contains("laendo.nrrd") && text.contains("truncated"), text);
         assertFalse(Files.exists(out.resolve("2018LA_Seg_TrainingSet/c1/mri_norm2.h5")));
     }
+
+    @Test
+    void aFailingCaseLeavesNoOutputsBehind() throws IOException {
+        Path raw = tmp.resolve("raw");
+        for (String c : new String[] {"caseA", "caseB"}) {
+            writeNrrd(raw.resolve(c).resolve("lgemri.nrrd"), 40, 30, 5, (i, j, k) -> (i + j + k) % 50);
+            writeNrrd(raw.resolve(c).resolve("laendo.nrrd"), 40, 30, 5, (i, j, k) -> c.equals("caseA") && i == 20 ? 255 : 0);
+        }
+        Path out = tmp.resolve("out");
+        org.ducisc.io.VolumeFormatException e = org.junit.jupiter.api.Assertions.assertThrows(org.ducisc.io.VolumeFormatException.class,
+                () -> LaPreparation.prepareAll(raw, out, 1, p -> { }));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("caseB"), e.getMessage());
+        org.junit.jupiter.api.Assertions.assertFalse(Files.exists(out), "caseA's file or an empty folder was left behind");
+    }
 }

@@ -141,4 +141,12 @@ class FieldFilesTest {
                     e.getMessage());
         }
     }
+
+    @Test
+    void h5LzfIsReadWithoutJhdfsDecoder() throws IOException {
+        CaseData c = H5Volumes.read(file("lzf.h5"));
+        assertEquals(expected("label.sum")[0], Fixtures.sum(c.label()), 0);
+        assertEquals(expected("image.sum")[0], Fixtures.sum(c.image()), 1e-3);
+        assertEquals(100 * 8 + 10 * 6 + 4 + 0.25, c.image().get(8, 6, 4), 0);
+    }
 }

@@ -63,8 +63,18 @@ class ParserFuzzTest {
         fuzz("gz.nrrd", Nrrd::read, 16);
     }
 
+    @Test
+    void pthZipAndPickle() throws Exception {
+        Path pth = Path.of(ParserFuzzTest.class.getResource("/fixtures/pth/vnet_b1_wrapped.pth").toURI());
+        fuzz(pth, "vnet_b1_wrapped.pth", org.ducisc.io.Pth::readStateDict, 17);
+    }
+
     private void fuzz(String fixture, Parser parser, long seed) throws Exception {
-        byte[] good = Files.readAllBytes(Fixtures.file(fixture));
+        fuzz(Fixtures.file(fixture), fixture, parser, seed);
+    }
+
+    private void fuzz(Path source, String fixture, Parser parser, long seed) throws Exception {
+        byte[] good = Files.readAllBytes(source);
         Rng rng = new Rng(seed);
         List<byte[]> cases = new ArrayList<>();
         for (int t = 0; t < TRUNCATIONS; t++) {

@@ -53,6 +53,40 @@ class RunFolderTest {
         }
     }
 
+    /** Holds the lock of the folder given as argument until its standard input closes (for the test below). */
+    public static final class Holder {
+        public static void main(String[] args) throws Exception {
+            try (RunFolder owned = RunFolder.lock(Path.of(args[0]))) {
+                System.out.println("locked");
+                System.out.flush();
+                while (System.in.read() >= 0) {
+                    // wait for the test to close our input
+                }
+            }
+        }
+    }
+
+    @Test
+    void anotherProcessIsRefusedWhileOneOwnsTheFolder() throws Exception {
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process other = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"), Holder.class.getName(),
+                dir.toString()).redirectErrorStream(true).start();
+        try {
+            java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(other.getInputStream(),
+                    java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals("locked", out.readLine());
+            RunFolder.InUseException e = assertThrows(RunFolder.InUseException.class, () -> RunFolder.lock(dir));
+            assertTrue(e.getMessage().contains("(pid " + other.pid() + " on "), e.getMessage());
+        } finally {
+            other.getOutputStream().close();
+            assertTrue(other.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
+        }
+        // The lock went with the process.
+        try (RunFolder mine = RunFolder.lock(dir)) {
+            assertTrue(Files.readString(dir.resolve(RunFolder.LOCK)).startsWith("pid " + ProcessHandle.current().pid()));
+        }
+    }
+
     @Test
     void anExistingRunIsRefusedUntilDiscarded() throws Exception {
         Dataset ds = Dataset.open("LA", data);

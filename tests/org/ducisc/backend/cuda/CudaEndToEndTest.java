@@ -32,9 +32,11 @@ import org.junit.jupiter.api.io.TempDir;
 class CudaEndToEndTest {
     /*
      * MEASURED (emulated device, 2026-11-29, phantom seed 7, run seed 42, both sides 2 iterations + 1
-     * resumed): metrics.csv largest relative difference 1.1e-3 (in the third iteration, the first after
-     * the warm-up, whose argmax pseudo labels can flip on a tie within rounding; the first two agree to
-     * about 1e-7, see CudaNetworkTest); Segmenter probability largest absolute difference 6.0e-8.
+     * resumed): metrics.csv largest relative difference 8.8e-6 with the current random streams, and 1.1e-3
+     * with the streams before issue 14's seed change (in the third iteration, the first after the warm-up,
+     * whose argmax pseudo labels can flip on a tie within rounding; see CudaNetworkTest). The tolerance
+     * covers the larger: a flip is legitimate, not a fault. Segmenter probability largest absolute
+     * difference 6.0e-8.
      */
     private static final double CSV_RTOL = 4e-3;
     private static final double PROBABILITY_ATOL = 2e-7;
