@@ -92,6 +92,23 @@ final class BenchCommand implements Runnable {
         }
     }
 
+    /** The network every workload builds: its patch and base filters, checked as training checks them. */
+    static final class Network {
+        @Option(names = "--patch", defaultValue = "112,112,80", description = "Patch size W,H,D (default ${DEFAULT-VALUE}).")
+        String patch;
+
+        @Option(names = {"--base-filters", "--base_filters"}, defaultValue = "16", description = "Base filters (default ${DEFAULT-VALUE}).")
+        int baseFilters;
+
+        /** The parsed patch, checked with the base filters for {@code batch} volumes per pass. */
+        int[] checkedPatch(int batch) {
+            int[] size = Options.parseSize("--patch", patch);
+            org.ducisc.train.SettingRanges.checkBaseFilters(baseFilters);
+            org.ducisc.train.SettingRanges.checkPatch(size, baseFilters, batch);
+            return size;
+        }
+    }
+
     @Command(name = "vnet", mixinStandardHelpOptions = true,
             description = "Time one training-mode forward+backward (supervised loss) of the V-Net; the last line is the median in seconds.")
     static final class VNetBench implements Runnable {
@@ -101,24 +118,20 @@ final class BenchCommand implements Runnable {
         @Mixin
         Timing timing;
 
-        @Option(names = "--patch", defaultValue = "112,112,80", description = "Patch size W,H,D (default ${DEFAULT-VALUE}).")
-        String patch;
+        @Mixin
+        Network network;
 
         @Option(names = "--batch", defaultValue = "2", description = "Batch size (default ${DEFAULT-VALUE}).")
         int batch;
 
-        @Option(names = {"--base-filters", "--base_filters"}, defaultValue = "16", description = "Base filters (default ${DEFAULT-VALUE}).")
-        int baseFilters;
-
         @Override
         public void run() {
-            int[] size = Options.parseSize("--patch", patch);
             if (batch < 1) {
                 throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
             }
-            org.ducisc.train.SettingRanges.checkBaseFilters(baseFilters);
-            org.ducisc.train.SettingRanges.checkPatch(size, baseFilters, batch);
-            timing.measure(spec.commandLine().getOut(), () -> BenchWorkloads.vnet(size, batch, baseFilters, Device.CPU));
+            int[] size = network.checkedPatch(batch);
+            timing.measure(spec.commandLine().getOut(),
+                    () -> BenchWorkloads.vnet(size, batch, network.baseFilters, Device.CPU));
         }
     }
 
@@ -133,8 +146,8 @@ final class BenchCommand implements Runnable {
         @Mixin
         Timing timing;
 
-        @Option(names = "--patch", defaultValue = "112,112,80", description = "Patch size W,H,D (default ${DEFAULT-VALUE}).")
-        String patch;
+        @Mixin
+        Network network;
 
         @Option(names = "--labeled-batch", defaultValue = "2", description = "Labeled volumes per batch (default ${DEFAULT-VALUE}).")
         int labeled;
@@ -142,19 +155,14 @@ final class BenchCommand implements Runnable {
         @Option(names = "--unlabeled-batch", defaultValue = "2", description = "Unlabeled volumes per batch (default ${DEFAULT-VALUE}).")
         int unlabeled;
 
-        @Option(names = {"--base-filters", "--base_filters"}, defaultValue = "16", description = "Base filters (default ${DEFAULT-VALUE}).")
-        int baseFilters;
-
         @Override
         public void run() {
-            int[] size = Options.parseSize("--patch", patch);
             if (labeled < 1 || unlabeled < 1) {
                 throw new IllegalArgumentException("--labeled-batch and --unlabeled-batch must be >= 1");
             }
-            org.ducisc.train.SettingRanges.checkBaseFilters(baseFilters);
-            org.ducisc.train.SettingRanges.checkPatch(size, baseFilters, labeled + unlabeled);
+            int[] size = network.checkedPatch(labeled + unlabeled);
             timing.measure(spec.commandLine().getOut(),
-                    () -> BenchWorkloads.step(size, labeled, unlabeled, baseFilters, Device.CPU));
+                    () -> BenchWorkloads.step(size, labeled, unlabeled, network.baseFilters, Device.CPU));
         }
     }
 
@@ -168,11 +176,11 @@ final class BenchCommand implements Runnable {
         @Mixin
         Timing timing;
 
+        @Mixin
+        Network network;
+
         @Option(names = "--size", defaultValue = "150,150,88", description = "Volume size W,H,D (default ${DEFAULT-VALUE}).")
         String volume;
-
-        @Option(names = "--patch", defaultValue = "112,112,80", description = "Patch size W,H,D (default ${DEFAULT-VALUE}).")
-        String patch;
 
         @Option(names = "--stride-xy", defaultValue = "18", description = "Window stride along W and H (default ${DEFAULT-VALUE}).")
         int strideXY;
@@ -184,20 +192,15 @@ final class BenchCommand implements Runnable {
                 description = "Windows per forward pass (default ${DEFAULT-VALUE}).")
         int windowBatch;
 
-        @Option(names = {"--base-filters", "--base_filters"}, defaultValue = "16", description = "Base filters (default ${DEFAULT-VALUE}).")
-        int baseFilters;
-
         @Override
         public void run() {
             int[] size = Options.parseSize("--size", volume);
-            int[] p = Options.parseSize("--patch", patch);
             if (strideXY < 1 || strideZ < 1 || windowBatch < 1) {
                 throw new IllegalArgumentException("--stride-xy, --stride-z and --window-batch must be >= 1");
             }
-            org.ducisc.train.SettingRanges.checkBaseFilters(baseFilters);
-            org.ducisc.train.SettingRanges.checkPatch(p, baseFilters, windowBatch);
-            timing.measure(spec.commandLine().getOut(),
-                    () -> BenchWorkloads.predict(size, p, strideXY, strideZ, windowBatch, baseFilters, Device.CPU));
+            int[] p = network.checkedPatch(windowBatch);
+            timing.measure(spec.commandLine().getOut(), () -> BenchWorkloads.predict(size, p, strideXY, strideZ,
+                    windowBatch, network.baseFilters, Device.CPU));
         }
     }
 
