@@ -13,8 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import javax.imageio.ImageIO;
-import org.ducisc.io.FileBytes;
+import org.ducisc.io.SliceImage;
 import org.ducisc.io.Volume;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
@@ -75,7 +74,7 @@ final class DemoPlots {
         g.drawImage(chart("loss terms (smoothed over 10 iterations)", smooth(losses, 10)), 0, 0, null);
         g.drawImage(chart("self-aware thresholds (bg dashed, fg solid; level 0 = coarsest)", thresholds), 0, PANEL, null);
         g.dispose();
-        write(png, img);
+        SliceImage.writePng(png, img);
     }
 
     /** A case's slice through the most label: image | ground truth | each prediction, overlaid in colour. */
@@ -97,26 +96,19 @@ final class DemoPlots {
             titles.addAll(o.names());
             for (int c = 0; c < columns; c++) {
                 Volume mask = c == 0 ? null : c == 1 ? o.truth() : o.predictions().get(c - 2);
-                Color colour = c == 1 ? new Color(0x30d030) : new Color(0xff3030);
+                int colour = c == 1 ? 0x30d030 : 0xff3030;
                 int x0 = c * cellW;
                 int y0 = r * cellH + 20;
-                for (int i = 0; i < s[0]; i++) {
-                    for (int j = 0; j < s[1]; j++) {
-                        int grey = (int) Math.max(0, Math.min(255, (o.image().get(i, j, k) + 2.0) / 5.5 * 255));
-                        int rgb = grey * 0x010101;
-                        if (mask != null && mask.labels()[mask.index(i, j, k)] != 0) {
-                            rgb = blend(rgb, colour.getRGB());
-                        }
-                        g.setColor(new Color(rgb));
-                        g.fillRect(x0 + i * zoom, y0 + (s[1] - 1 - j) * zoom, zoom, zoom);
-                    }
-                }
+                SliceImage.paint(img, x0, y0, zoom, s[0], s[1], (i, j) -> {
+                    int grey = SliceImage.grey(o.image().get(i, j, k));
+                    return mask != null && mask.labels()[mask.index(i, j, k)] != 0 ? blend(grey, colour) : grey;
+                });
                 g.setColor(Color.BLACK);
                 g.drawString(titles.get(c), x0 + 2, y0 - 6);
             }
         }
         g.dispose();
-        write(png, img);
+        SliceImage.writePng(png, img);
     }
 
     private static int blend(int grey, int colour) {
@@ -203,13 +195,5 @@ final class DemoPlots {
             line.setLineStyle(s.dashed() ? SeriesLines.DASH_DASH : SeriesLines.SOLID);
         }
         return BitmapEncoder.getBufferedImage(chart);
-    }
-
-    private static void write(Path png, BufferedImage img) throws IOException {
-        FileBytes.writeAtomicallyTo(png, tmp -> {
-            if (!ImageIO.write(img, "png", tmp.toFile())) {
-                throw new IOException("no PNG writer in this JDK");
-            }
-        });
     }
 }
