@@ -103,7 +103,7 @@ final class DemoCommand implements Runnable {
                     .seed(seeds.get(0)).baseFilters(baseFilters).patch(patchSize[0], patchSize[1], patchSize[2])
                     .checkpointEvery(0).validation(0, 0, null).warmup(warmup).device(Device.CPU.toString());
             // Options first, data second: a bad option must not leave a freshly generated phantom behind.
-            Options.withFlags(TrainCommand.FLAGS, () -> config.output(dir).build().validate());
+            Options.withFlags(() -> config.output(dir).build().validate());
             if (generate) {
                 Phantom.checkOptions(cases, volumeSize);
                 int train = Phantom.trainCount(cases);
@@ -120,7 +120,7 @@ final class DemoCommand implements Runnable {
             for (Trainer.Method m : methods) {
                 // The demo's own run folders: a new demo replaces the previous demo's runs.
                 RunFolder.discard(dir.resolve(name(m)));
-                Trainer.Settings s = Options.withFlags(TrainCommand.FLAGS, () -> config.method(m.name())
+                Trainer.Settings s = Options.withFlags(() -> config.method(m.name())
                         .output(dir.resolve(name(m))).build().validate().settings());
                 if (seeds.size() > 1) {
                     SeedSweep.settings(dataset, s, seeds);

@@ -1,6 +1,5 @@
 package org.ducisc.cli;
 
-import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;
@@ -13,19 +12,23 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import javax.imageio.ImageIO;
-import org.ducisc.io.FileBytes;
+import org.ducisc.io.SliceImage;
 import org.ducisc.io.Volume;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.lines.SeriesLines;
+import org.knowm.xchart.style.markers.SeriesMarkers;
 
-/** The demo's PNG figures, drawn with java.awt (headless). */
+/** The demo's PNG figures: line charts by XChart, slices drawn with java.awt (headless). */
 final class DemoPlots {
     private static final Color[] PALETTE = {new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c),
         new Color(0xd62728), new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f)};
     private static final int WIDTH = 960;
     private static final int PANEL = 330;
-    private static final int MARGIN = 60;
 
     private DemoPlots() {
     }
@@ -68,10 +71,10 @@ final class DemoPlots {
         }
         BufferedImage img = new BufferedImage(WIDTH, 2 * PANEL, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = canvas(img);
-        chart(g, 0, "loss terms (smoothed over 10 iterations)", smooth(losses, 10));
-        chart(g, PANEL, "self-aware thresholds (bg dashed, fg solid; level 0 = coarsest)", thresholds);
+        g.drawImage(chart("loss terms (smoothed over 10 iterations)", smooth(losses, 10)), 0, 0, null);
+        g.drawImage(chart("self-aware thresholds (bg dashed, fg solid; level 0 = coarsest)", thresholds), 0, PANEL, null);
         g.dispose();
-        write(png, img);
+        SliceImage.writePng(png, img);
     }
 
     /** A case's slice through the most label: image | ground truth | each prediction, overlaid in colour. */
@@ -93,26 +96,19 @@ final class DemoPlots {
             titles.addAll(o.names());
             for (int c = 0; c < columns; c++) {
                 Volume mask = c == 0 ? null : c == 1 ? o.truth() : o.predictions().get(c - 2);
-                Color colour = c == 1 ? new Color(0x30d030) : new Color(0xff3030);
+                int colour = c == 1 ? 0x30d030 : 0xff3030;
                 int x0 = c * cellW;
                 int y0 = r * cellH + 20;
-                for (int i = 0; i < s[0]; i++) {
-                    for (int j = 0; j < s[1]; j++) {
-                        int grey = (int) Math.max(0, Math.min(255, (o.image().get(i, j, k) + 2.0) / 5.5 * 255));
-                        int rgb = grey * 0x010101;
-                        if (mask != null && mask.labels()[mask.index(i, j, k)] != 0) {
-                            rgb = blend(rgb, colour.getRGB());
-                        }
-                        g.setColor(new Color(rgb));
-                        g.fillRect(x0 + i * zoom, y0 + (s[1] - 1 - j) * zoom, zoom, zoom);
-                    }
-                }
+                SliceImage.paint(img, x0, y0, zoom, s[0], s[1], (i, j) -> {
+                    int grey = SliceImage.grey(o.image().get(i, j, k));
+                    return mask != null && mask.labels()[mask.index(i, j, k)] != 0 ? blend(grey, colour) : grey;
+                });
                 g.setColor(Color.BLACK);
                 g.drawString(titles.get(c), x0 + 2, y0 - 6);
             }
         }
         g.dispose();
-        write(png, img);
+        SliceImage.writePng(png, img);
     }
 
     private static int blend(int grey, int colour) {
@@ -170,71 +166,34 @@ final class DemoPlots {
         return g;
     }
 
-    /** A line chart in the band [top, top + PANEL), legend on the right. */
-    private static void chart(Graphics2D g, int top, String title, List<Series> series) {
-        double xMin = Double.POSITIVE_INFINITY, xMax = Double.NEGATIVE_INFINITY;
-        double yMin = Double.POSITIVE_INFINITY, yMax = Double.NEGATIVE_INFINITY;
-        for (Series s : series) {
-            for (int i = 0; i < s.x().length; i++) {
-                if (Double.isFinite(s.y()[i])) {
-                    xMin = Math.min(xMin, s.x()[i]);
-                    xMax = Math.max(xMax, s.x()[i]);
-                    yMin = Math.min(yMin, s.y()[i]);
-                    yMax = Math.max(yMax, s.y()[i]);
-                }
-            }
-        }
-        if (!(xMax > xMin)) {
-            xMax = xMin + 1;
-        }
-        if (!(yMax > yMin)) {
-            yMax = yMin + 1e-3;
-        }
-        int left = MARGIN, right = WIDTH - 230, y0 = top + 30, y1 = top + PANEL - 40;
-        g.setColor(Color.BLACK);
-        g.drawString(title, left, top + 18);
-        g.drawRect(left, y0, right - left, y1 - y0);
-        for (int t = 0; t <= 4; t++) {
-            double yv = yMin + (yMax - yMin) * t / 4;
-            int py = (int) Math.round(y1 - (y1 - y0) * t / 4.0);
-            g.drawString(String.format(Locale.ROOT, "%.3g", yv), 4, py + 4);
-            double xv = xMin + (xMax - xMin) * t / 4;
-            int px = (int) Math.round(left + (right - left) * t / 4.0);
-            g.drawString(String.format(Locale.ROOT, "%.0f", xv), px - 10, y1 + 16);
-        }
-        g.drawString("iteration", (left + right) / 2 - 20, y1 + 32);
+    /**
+     * A line chart of {@code series} over the iterations, PANEL pixels high, legend on the right, drawn
+     * by XChart; NaN points are gaps, and a series without a finite point is left out.
+     */
+    private static BufferedImage chart(String title, List<Series> series) {
+        XYChart chart = new XYChartBuilder().width(WIDTH).height(PANEL).title(title).xAxisTitle("iteration").build();
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        chart.getStyler().setChartBackgroundColor(Color.WHITE);
+        chart.getStyler().setPlotGridLinesVisible(false);
+        chart.getStyler().setYAxisDecimalPattern("0.###");
         for (int n = 0; n < series.size(); n++) {
             Series s = series.get(n);
-            Color c = PALETTE[n % PALETTE.length];
-            g.setColor(c);
-            g.setStroke(s.dashed() ? new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 1f,
-                    new float[] {6f, 4f}, 0f) : new BasicStroke(1.5f));
-            int px = -1, py = -1;
+            List<Double> x = new ArrayList<>();
+            List<Double> y = new ArrayList<>();
+            boolean any = false;
             for (int i = 0; i < s.x().length; i++) {
-                if (!Double.isFinite(s.y()[i])) {
-                    px = -1;
-                    continue;
-                }
-                int qx = (int) Math.round(left + (right - left) * (s.x()[i] - xMin) / (xMax - xMin));
-                int qy = (int) Math.round(y1 - (y1 - y0) * (s.y()[i] - yMin) / (yMax - yMin));
-                if (px >= 0) {
-                    g.drawLine(px, py, qx, qy);
-                }
-                px = qx;
-                py = qy;
+                x.add(s.x()[i]);
+                y.add(Double.isFinite(s.y()[i]) ? s.y()[i] : null);
+                any |= Double.isFinite(s.y()[i]);
             }
-            g.drawLine(right + 12, y0 + 10 + 18 * n, right + 36, y0 + 10 + 18 * n);
-            g.setStroke(new BasicStroke(1f));
-            g.drawString(s.name(), right + 42, y0 + 14 + 18 * n);
+            if (!any) {
+                continue;
+            }
+            XYSeries line = chart.addSeries(s.name(), x, y);
+            line.setMarker(SeriesMarkers.NONE);
+            line.setLineColor(PALETTE[n % PALETTE.length]);
+            line.setLineStyle(s.dashed() ? SeriesLines.DASH_DASH : SeriesLines.SOLID);
         }
-        g.setColor(Color.BLACK);
-    }
-
-    private static void write(Path png, BufferedImage img) throws IOException {
-        FileBytes.writeAtomicallyTo(png, tmp -> {
-            if (!ImageIO.write(img, "png", tmp.toFile())) {
-                throw new IOException("no PNG writer in this JDK");
-            }
-        });
+        return BitmapEncoder.getBufferedImage(chart);
     }
 }

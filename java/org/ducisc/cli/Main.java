@@ -93,7 +93,7 @@ public final class Main implements Runnable {
             return message(u.getCause());
         }
         if (ex instanceof org.ducisc.core.InvalidSettingException s) {
-            return optionName(s.setting()) + " " + s.problem();
+            return Options.translate(s);
         }
         if (ex instanceof org.ducisc.io.HeapLimitException h) {
             return h.getMessage().replace("(raise the Java heap limit, -Xmx)", "(" + heapHint() + ")");
@@ -113,15 +113,6 @@ public final class Main implements Runnable {
             return "internal error (" + ex.getClass().getSimpleName() + " without a message); --verbose shows where";
         }
         return ex.getMessage().lines().findFirst().orElse("");
-    }
-
-    /** The option of a setting named as config.json names it: lr is --base-lr, threshold_init --fixed-threshold. */
-    static String optionName(String setting) {
-        return switch (setting) {
-            case "lr" -> "--base-lr";
-            case "threshold_init" -> "--fixed-threshold";
-            default -> "--" + setting.replace('_', '-');
-        };
     }
 
     private static java.util.List<String> commandPath(CommandLine cl) {

@@ -1,6 +1,8 @@
 package org.ducisc.cli;
 
 import java.util.Locale;
+import java.util.Map;
+import org.ducisc.core.InvalidSettingException;
 import org.ducisc.core.Device;
 import org.ducisc.runtime.Backends;
 
@@ -35,28 +37,63 @@ final class Options {
     }
 
     /**
-     * Runs {@code action}; an IllegalArgumentException from the library, whose message starts with (or,
-     * after "; ", mentions) an option's neutral name ("labelnum 9 is larger than ..."), is rethrown with
-     * the command's flag instead ("--labelnum 9 is larger than ..."), given {@code flags} (neutral name to
-     * flag). Other messages pass unchanged.
+     * The library's neutral setting names as train's (and the demo's) flags: the config.json names that
+     * {@link InvalidSettingException#setting()} gives and the phrases other library messages start with
+     * ("max iterations", "padding off"). A config.json name not listed is its flag with '_' as '-'.
      */
-    static <T> T withFlags(java.util.Map<String, String> flags, Action<T> action)
-            throws java.io.IOException, InterruptedException {
-        try {
-            return action.run();
-        } catch (IllegalArgumentException e) {
-            String m = String.valueOf(e.getMessage());
+    private static final Map<String, String> FLAGS = Map.ofEntries(
+            Map.entry("labelnum", "--labelnum"), Map.entry("max iterations", "--max-iterations"),
+            Map.entry("base filters", "--base-filters"), Map.entry("checkpoint interval", "--checkpoint-every"),
+            Map.entry("validation start", "--val-start"), Map.entry("validation interval", "--val-every"),
+            Map.entry("warmup", "--warmup"), Map.entry("lamda_teacher", "--lamda-teacher"),
+            Map.entry("lamda_mix", "--lamda-mix"), Map.entry("lamda_proto", "--lamda-proto"),
+            Map.entry("lamda_mix_proto", "--lamda-mix-proto"), Map.entry("prototype levels", "--proto-levels"),
+            Map.entry("learning rate", "--base-lr"), Map.entry("lr", "--base-lr"), Map.entry("EMA decay", "--ema-decay"),
+            Map.entry("fixed threshold", "--fixed-threshold"), Map.entry("threshold_init", "--fixed-threshold"),
+            Map.entry("patch", "--patch"), Map.entry("padding off", "--no-pad"), Map.entry("method", "--method"),
+            Map.entry("seeds", "--seeds"));
+
+    /** The flag of a neutral setting name: lr is --base-lr, threshold_init --fixed-threshold, ema_decay --ema-decay. */
+    static String flag(String setting) {
+        return FLAGS.getOrDefault(setting, "--" + setting.replace('_', '-'));
+    }
+
+    /**
+     * A library message with the neutral setting names replaced by their flags: an
+     * {@link InvalidSettingException} names its setting's flag; another message starting with (or, after
+     * "; ", mentioning) a listed neutral name ("labelnum 9 is larger than ...") gets that name's flag
+     * ("--labelnum 9 is larger than ..."). Returns the message unchanged when it names none.
+     */
+    static String translate(IllegalArgumentException e) {
+        String m = String.valueOf(e.getMessage());
+        String translated;
+        if (e instanceof InvalidSettingException s) {
+            translated = flag(s.setting()) + " " + s.problem();
+        } else {
             String best = null;
-            for (String name : flags.keySet()) {
+            for (String name : FLAGS.keySet()) {
                 if ((m.startsWith(name + " ") || m.startsWith(name + ":")) && (best == null || name.length() > best.length())) {
                     best = name;
                 }
             }
-            String translated = best == null ? m : flags.get(best) + m.substring(best.length());
-            for (var f : flags.entrySet()) {
-                translated = translated.replace("; " + f.getKey() + " ", "; " + f.getValue() + " ");
-            }
-            if (translated.equals(m)) {
+            translated = best == null ? m : FLAGS.get(best) + m.substring(best.length());
+        }
+        for (var f : FLAGS.entrySet()) {
+            translated = translated.replace("; " + f.getKey() + " ", "; " + f.getValue() + " ");
+        }
+        return translated;
+    }
+
+    /**
+     * Runs {@code action}; an IllegalArgumentException from the library that names a setting in neutral
+     * words is rethrown with the flags instead ({@link #translate}). Other messages pass unchanged.
+     */
+    static <T> T withFlags(Action<T> action) throws java.io.IOException, InterruptedException {
+        try {
+            return action.run();
+        } catch (IllegalArgumentException e) {
+            String translated = translate(e);
+            if (translated.equals(e.getMessage())) {
                 throw e;
             }
             throw new IllegalArgumentException(translated, e);

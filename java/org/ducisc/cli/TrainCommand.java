@@ -109,19 +109,6 @@ final class TrainCommand implements Runnable {
     @Option(names = "--gpu", description = "The reference's spelling of --device cuda:N.")
     Integer gpu;
 
-    /** The library's neutral option names, as this command's flags (for its error lines). */
-    static final java.util.Map<String, String> FLAGS = java.util.Map.ofEntries(
-            java.util.Map.entry("labelnum", "--labelnum"), java.util.Map.entry("max iterations", "--max-iterations"),
-            java.util.Map.entry("base filters", "--base-filters"), java.util.Map.entry("checkpoint interval", "--checkpoint-every"),
-            java.util.Map.entry("validation start", "--val-start"), java.util.Map.entry("validation interval", "--val-every"),
-            java.util.Map.entry("warmup", "--warmup"), java.util.Map.entry("lamda_teacher", "--lamda-teacher"),
-            java.util.Map.entry("lamda_mix", "--lamda-mix"), java.util.Map.entry("lamda_proto", "--lamda-proto"),
-            java.util.Map.entry("lamda_mix_proto", "--lamda-mix-proto"), java.util.Map.entry("prototype levels", "--proto-levels"),
-            java.util.Map.entry("learning rate", "--base-lr"), java.util.Map.entry("EMA decay", "--ema-decay"),
-            java.util.Map.entry("fixed threshold", "--fixed-threshold"), java.util.Map.entry("patch", "--patch"),
-            java.util.Map.entry("padding off", "--no-pad"), java.util.Map.entry("method", "--method"),
-            java.util.Map.entry("seeds", "--seeds"));
-
     @Override
     public void run() {
         PrintWriter out = spec.commandLine().getOut();
@@ -142,13 +129,13 @@ final class TrainCommand implements Runnable {
             b.fixedThreshold(fixedThreshold);
         }
         try {
-            Trainer.Settings settings = Options.withFlags(FLAGS, () -> b.build().validate().settings());
+            Trainer.Settings settings = Options.withFlags(() -> b.build().validate().settings());
             Dataset dataset = Dataset.open(datasetName, rootPath);
             if (overwrite) {
                 RunFolder.discard(settings.runDir());
             }
             if (seeds != null) {
-                SeedSweep.Outcome o = Options.withFlags(FLAGS, () -> SeedSweep.run(dataset, settings, selection.device(),
+                SeedSweep.Outcome o = Options.withFlags(() -> SeedSweep.run(dataset, settings, selection.device(),
                         seeds, seed -> new TrainProgress(out, "seed " + seed, maxIterations)));
                 for (int i = 0; i < seeds.size(); i++) {
                     report(out, "seed " + seeds.get(i) + ", ", o.runs().get(i));
@@ -162,7 +149,7 @@ final class TrainCommand implements Runnable {
             }
             Trainer.Result result;
             try (TrainProgress progress = new TrainProgress(out, "train", maxIterations)) {
-                result = Options.withFlags(FLAGS, () -> Trainer.run(dataset, settings, selection.device(), progress));
+                result = Options.withFlags(() -> Trainer.run(dataset, settings, selection.device(), progress));
             }
             report(out, "", result);
         } catch (RunFolder.ExistingRunException e) {

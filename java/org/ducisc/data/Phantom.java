@@ -7,10 +7,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
-import javax.imageio.ImageIO;
 import org.ducisc.io.CaseData;
 import org.ducisc.io.FileBytes;
 import org.ducisc.io.H5Volumes;
+import org.ducisc.io.SliceImage;
 import org.ducisc.io.Volume;
 import org.ducisc.tensor.Rng;
 
@@ -354,33 +354,19 @@ public final class Phantom {
         BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
         // Panel rows: (u, v) -> voxel; u runs along W, v along H (axial) or D.
         for (int panel = 0; panel < 2; panel++) {
+            int p = panel;
             int rows = panel == 0 ? s[1] : s[2];
             int y0 = panel == 0 ? 0 : s[1] * zoom + gap;
             for (int side = 0; side < 2; side++) {
-                int x0 = side * (s[0] * zoom + gap);
-                for (int u = 0; u < s[0]; u++) {
-                    for (int v = 0; v < rows; v++) {
-                        int j = panel == 0 ? v : jc, k = panel == 0 ? kc : v;
-                        int grey = (int) Math.max(0, Math.min(255, (img.get(u, j, k) + 2.0) / 5.5 * 255));
-                        int rgb = grey * 0x010101;
-                        if (side == 1 && lab.get(u, j, k) > 0 && onContour(lab, u, j, k, panel)) {
-                            rgb = 0xFF3030;
-                        }
-                        for (int du = 0; du < zoom; du++) {
-                            for (int dv = 0; dv < zoom; dv++) {
-                                // Image rows grow downwards; show H and D growing upwards like a scan viewer.
-                                out.setRGB(x0 + u * zoom + du, y0 + (rows - 1 - v) * zoom + dv, rgb);
-                            }
-                        }
-                    }
-                }
+                boolean contour = side == 1;
+                SliceImage.paint(out, side * (s[0] * zoom + gap), y0, zoom, s[0], rows, (u, v) -> {
+                    int j = p == 0 ? v : jc, k = p == 0 ? kc : v;
+                    return contour && lab.get(u, j, k) > 0 && onContour(lab, u, j, k, p) ? 0xFF3030
+                            : SliceImage.grey(img.get(u, j, k));
+                });
             }
         }
-        FileBytes.writeAtomicallyTo(png, tmp -> {
-            if (!ImageIO.write(out, "png", tmp.toFile())) {
-                throw new IOException("no PNG writer in this JDK");
-            }
-        });
+        SliceImage.writePng(png, out);
     }
 
     private static boolean onContour(Volume lab, int i, int j, int k, int panel) {

@@ -1,11 +1,8 @@
 package org.ducisc.train;
 
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -21,7 +18,6 @@ import org.ducisc.eval.Evaluation;
 import org.ducisc.eval.MetricRules;
 import org.ducisc.eval.MetricSummary;
 import org.ducisc.eval.SlidingWindow;
-import org.ducisc.io.EventWriter;
 import org.ducisc.io.FileBytes;
 import org.ducisc.io.Json;
 import org.ducisc.nn.Checkpoint;
@@ -248,7 +244,7 @@ public final class Trainer {
         dataset = dataset.holdingOut(validationCases(dataset, s));
         Path dir = s.runDir();
         Map<String, Object> config = configFields(dataset, s);
-        FileBytes.writeText(dir.resolve("config.json"), Json.write(config, Json.Layout.INDENTED) + "\n");
+        RunFolderWriter.writeConfig(dir, config);
         DuciscConfig cfg = s.method() == Method.MEAN_TEACHER ? s.ducisc().meanTeacher() : s.ducisc();
         VNet.Config netConfig = VNet.Config.defaults().withBaseFilters(s.baseFilters());
         boolean semi = !s.method().labeledOnly();
@@ -267,22 +263,16 @@ public final class Trainer {
                     : new TrainState.Progress(0, new Thresholds(4, cfg.thresholdInit()), 0, Double.NaN, -1);
             Thresholds thresholds = progress.thresholds();
             long start = progress.iteration();
-            Path csvFile = dir.resolve("metrics.csv");
-            if (s.resume()) {
-                keepRowsUpTo(csvFile, start);
-            } else {
-                Files.writeString(csvFile, CSV_HEADER, StandardCharsets.UTF_8);
+            RunFolderWriter.startMetrics(dir, s.resume(), start);
+            if (!s.resume()) {
                 // From an earlier run in this folder: a kill before the first checkpoint must not leave
                 // its state for --resume, nor its best weights for the report.
                 Files.deleteIfExists(stateFile);
                 Files.deleteIfExists(best);
             }
             try (BatchLoader loader = BatchLoader.start(dataset, loaderConfig(dataset, s), start);
-                 BufferedWriter log = Files.newBufferedWriter(dir.resolve("log.txt"), StandardCharsets.UTF_8,
-                         StandardOpenOption.CREATE, s.resume() ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING);
-                 BufferedWriter csv = Files.newBufferedWriter(csvFile, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
-                 EventWriter events = new EventWriter(dir)) {
-                line(log, (s.resume() ? "resume at iteration " + start + " of " : "run ") + s.method().label() + " on "
+                 RunFolderWriter out = RunFolderWriter.open(dir, s.resume())) {
+                out.log((s.resume() ? "resume at iteration " + start + " of " : "run ") + s.method().label() + " on "
                         + dataset.dir() + (dataset.isNiftiFolder() ? " (" + dataset.layout() + ": " + dataset.trainCases().size()
                         + " training cases, " + dataset.labeledCount() + " of them labeled; " + validationCases.size()
                         + " validation cases held out)" : "")
@@ -305,13 +295,12 @@ public final class Trainer {
                         String msg = "the supervised loss was not finite for " + MAX_NON_FINITE
                                 + " iterations in a row (last at iteration " + it + "); stopping, " + last
                                 + " holds the last good weights";
-                        line(log, msg);
+                        out.log(msg);
                         throw new IllegalStateException(msg);
                     } else {
                         continue;
                     }
-                    csv.write(csvRow(it, loader.batchesPerEpoch(), losses, sgd.learningRate(), thresholds));
-                    events.scalars(it + 1, scalars(losses, sgd.learningRate(), thresholds));
+                    out.iteration(it, loader.batchesPerEpoch(), losses, sgd.learningRate(), thresholds);
                     if (listener != null) {
                         listener.iteration(it, losses, thresholds);
                     }
@@ -324,9 +313,9 @@ public final class Trainer {
                             bestIteration = it + 1;
                             Checkpoint.save(best, student, metadata(dataset, s, it + 1));
                         }
-                        line(log, String.format(Locale.ROOT, "iteration %d: validation Dice %.4f on %d cases%s", it + 1,
+                        out.log(String.format(Locale.ROOT, "iteration %d: validation Dice %.4f on %d cases%s", it + 1,
                                 dice, validationCases.size(), better ? " (best so far, saved)" : ""));
-                        events.scalars(it + 1, Map.of("val/dice", dice));
+                        out.validation(it + 1, dice);
                         if (listener != null) {
                             listener.validated(it + 1, dice, better);
                         }
@@ -335,8 +324,7 @@ public final class Trainer {
                     boolean periodic = s.checkpointEvery() > 0 && (it + 1) % s.checkpointEvery() == 0;
                     if (periodic || stop || it + 1 == s.maxIterations()) {
                         // metrics.csv first: a saved state promises every row up to its iteration.
-                        csv.flush();
-                        events.flush();
+                        out.flush();
                         Map<String, String> meta = metadata(dataset, s, it + 1);
                         Checkpoint.save(last, student, meta);
                         if (periodic) {
@@ -344,26 +332,26 @@ public final class Trainer {
                         }
                         TrainState.save(stateFile, fingerprint(config), new TrainState.Progress(it + 1, thresholds,
                                 nonFinite, bestDice, bestIteration), student, savedTeacher, sgd);
-                        line(log, String.format(Locale.ROOT, "iteration %d: loss %.5f (sup %.5f), checkpoint %s", it + 1,
+                        out.log(String.format(Locale.ROOT, "iteration %d: loss %.5f (sup %.5f), checkpoint %s", it + 1,
                                 losses.logged(), losses.supervised(), last.getFileName()));
                     }
                     if (stop) {
-                        line(log, "stopped on request after iteration " + (it + 1));
+                        out.log("stopped on request after iteration " + (it + 1));
                         break;
                     }
                 }
-                return report(dataset, s, student, last, best, bestIteration, window, log);
+                return report(dataset, s, student, last, best, bestIteration, window, out);
             }
         }
     }
 
     /** The test metrics of the last and the best checkpoint, logged and written to test_metrics.csv. */
     private static Result report(Dataset dataset, Settings s, VNet student, Path last, Path best, long bestIteration,
-                                 SlidingWindow window, BufferedWriter log) throws IOException {
+                                 SlidingWindow window, RunFolderWriter out) throws IOException {
         List<String> test = dataset.testCases();
         if (test.isEmpty()) { // a NIfTI folder without labelsTs
             test = validationCases(dataset, s);
-            line(log, "no labeled test cases (no labelsTs): the final report below is on the " + test.size()
+            out.log("no labeled test cases (no labelsTs): the final report below is on the " + test.size()
                     + " validation cases, which selected the best checkpoint");
         }
         MetricRules rules = s.validation().rules();
@@ -374,25 +362,18 @@ public final class Trainer {
                 bestTest = evaluate(net, dataset, test, window, rules);
             }
         }
-        StringBuilder csv = new StringBuilder("checkpoint,iteration,cases,dice,dice_std,jaccard,jaccard_std,hd95,hd95_std,"
-                + "asd,asd_std,undefined_cases,metric_rules\n");
-        csv.append(reportRow("last", s.maxIterations(), lastTest, rules));
-        line(log, "test metrics of " + last.getFileName() + ": " + describe(lastTest));
+        StringBuilder csv = new StringBuilder(RunFolderWriter.TEST_METRICS_HEADER);
+        csv.append(RunFolderWriter.testMetricsRow("last", s.maxIterations(), lastTest, rules));
+        out.log("test metrics of " + last.getFileName() + ": " + describe(lastTest));
         if (bestTest != null) {
-            csv.append(reportRow("best", bestIteration, bestTest, rules));
-            line(log, "test metrics of " + best.getFileName() + " (iteration " + bestIteration + "): " + describe(bestTest));
+            csv.append(RunFolderWriter.testMetricsRow("best", bestIteration, bestTest, rules));
+            out.log("test metrics of " + best.getFileName() + " (iteration " + bestIteration + "): " + describe(bestTest));
         } else {
-            line(log, "no validation ran (it starts at iteration " + s.validation().start() + "), so there is no "
+            out.log("no validation ran (it starts at iteration " + s.validation().start() + "), so there is no "
                     + best.getFileName());
         }
-        FileBytes.writeText(s.runDir().resolve("test_metrics.csv"), csv.toString());
+        out.testMetrics(csv.toString());
         return new Result(last, lastTest, bestTest == null ? null : best, bestIteration, bestTest);
-    }
-
-    private static String reportRow(String name, long iteration, MetricSummary m, MetricRules rules) {
-        return String.format(Locale.ROOT, "%s,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%s%n", name, iteration,
-                m.cases(), m.mean().dice(), m.std().dice(), m.mean().jaccard(), m.std().jaccard(), m.mean().hd95(),
-                m.std().hd95(), m.mean().asd(), m.std().asd(), m.undefined(), rules.label());
     }
 
     /**
@@ -425,25 +406,6 @@ public final class Trainer {
 
     private static List<String> validationCases(Dataset dataset, Settings s) throws IOException {
         return s.validation().list() == null ? dataset.validationCases() : dataset.readList(s.validation().list());
-    }
-
-    private static final String CSV_HEADER = "iteration,epoch,loss,sup,cons,proto,mix,mixproto,lr,"
-            + "thr_bg_0,thr_bg_1,thr_bg_2,thr_bg_3,thr_fg_0,thr_fg_1,thr_fg_2,thr_fg_3\n";
-
-    /**
-     * Drops the rows after {@code iteration} (written after the state was saved, or cut short by a
-     * kill), rewriting the file atomically.
-     */
-    private static void keepRowsUpTo(Path csvFile, long iteration) throws IOException {
-        List<String> lines = Files.exists(csvFile) ? Files.readAllLines(csvFile, StandardCharsets.UTF_8) : List.of();
-        StringBuilder kept = new StringBuilder(CSV_HEADER);
-        for (String row : lines.subList(Math.min(1, lines.size()), lines.size())) {
-            int comma = row.indexOf(',');
-            if (comma > 0 && Long.parseLong(row.substring(0, comma)) <= iteration) {
-                kept.append(row).append('\n');
-            }
-        }
-        FileBytes.writeText(csvFile, kept.toString());
     }
 
     private static BatchLoader.Config loaderConfig(Dataset dataset, Settings s) {
@@ -522,39 +484,6 @@ public final class Trainer {
         }
     }
 
-    /** The TensorBoard scalars of an iteration: every loss term, the learning rate and the 8 thresholds. */
-    private static Map<String, Double> scalars(DuciscStep.Losses l, double lr, Thresholds t) {
-        Map<String, Double> m = new LinkedHashMap<>();
-        m.put("loss/total", l.logged());
-        m.put("loss/sup", l.supervised());
-        m.put("loss/cons", l.pseudoLabel());
-        m.put("loss/proto", l.prototype());
-        m.put("loss/mix", l.mix());
-        m.put("loss/mixproto", l.mixPrototype());
-        m.put("lr", lr);
-        for (int i = 0; i < t.backgroundValues().length; i++) {
-            m.put("threshold/bg_" + i, t.background(i));
-            m.put("threshold/fg_" + i, t.foreground(i));
-        }
-        return m;
-    }
-
-    private static String csvRow(long it, int perEpoch, DuciscStep.Losses l, double lr, Thresholds t) {
-        StringBuilder b = new StringBuilder();
-        b.append(it + 1).append(',').append(it / Math.max(1, perEpoch));
-        for (double v : new double[] {l.logged(), l.supervised(), l.pseudoLabel(), l.prototype(), l.mix(),
-            l.mixPrototype(), lr}) {
-            b.append(',').append(Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.6g", v));
-        }
-        for (double v : t.backgroundValues()) {
-            b.append(',').append(String.format(Locale.ROOT, "%.6f", v));
-        }
-        for (double v : t.foregroundValues()) {
-            b.append(',').append(String.format(Locale.ROOT, "%.6f", v));
-        }
-        return b.append('\n').toString();
-    }
-
     private static Map<String, String> metadata(Dataset dataset, Settings s, long iteration) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("iteration", Long.toString(iteration));
@@ -615,10 +544,5 @@ public final class Trainer {
         config.forEach((k, v) -> m.put(k, Json.write(v, Json.Layout.ONE_LINE)));
         m.keySet().removeAll(List.of("root_path", "max_iterations", "checkpoint_every"));
         return m;
-    }
-
-    private static void line(BufferedWriter log, String text) throws IOException {
-        log.write(java.time.Instant.now() + " " + text + "\n");
-        log.flush();
     }
 }
