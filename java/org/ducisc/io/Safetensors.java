@@ -218,8 +218,8 @@ public final class Safetensors implements AutoCloseable {
             MemorySegment whole = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             long headerLength = whole.get(LE_LONG, 0);
             if (headerLength < 0 || headerLength > MAX_HEADER_BYTES) {
-                throw new FormatException(file, "header length " + Long.toUnsignedString(headerLength)
-                        + " is absurd (limit " + MAX_HEADER_BYTES + ")");
+                throw new FormatException(file, "not a safetensors file: the header length in its first 8 bytes, "
+                        + Long.toUnsignedString(headerLength) + ", is absurd (limit " + MAX_HEADER_BYTES + ")");
             }
             if (headerLength > size - 8) {
                 throw new FormatException(file, "header length " + headerLength + " exceeds the " + (size - 8)

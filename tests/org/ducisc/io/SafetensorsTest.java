@@ -183,6 +183,7 @@ class SafetensorsTest {
         expectFormatError(raw(le(1000)), "exceeds");
         expectFormatError(raw(concat(le(40), "{}".getBytes(StandardCharsets.UTF_8))), "exceeds");
         expectFormatError(raw(le(200_000_000L)), "absurd");
+        expectFormatError(raw(le(8295758548461186409L)), "not a safetensors file"); // a text file's first 8 bytes
         expectFormatError(raw(le(-1L)), "absurd");
     }
 
