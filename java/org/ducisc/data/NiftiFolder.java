@@ -88,8 +88,8 @@ final class NiftiFolder {
     /** Reads the folder's layout (no volume is read); throws one line naming the file and the problem. */
     static NiftiFolder open(Path dir) throws IOException {
         Path json = dir.resolve("dataset.json");
-        String meta = Files.isRegularFile(json) ? Files.readString(json, StandardCharsets.UTF_8) : "";
-        String ending = stringField(meta, "file_ending");
+        Map<?, ?> meta = datasetJson(json);
+        String ending = meta.get("file_ending") instanceof String e ? e : null;
         if (ending == null) {
             ending = ".nii.gz";
         } else if (!ending.equals(".nii.gz") && !ending.equals(".nii")) {
@@ -99,7 +99,7 @@ final class NiftiFolder {
         if (channels > 1) {
             throw new VolumeFormatException(json, channels + " input channels; the V-Net here takes one");
         }
-        boolean v2 = meta.contains("\"channel_names\"") || meta.contains("\"file_ending\"");
+        boolean v2 = meta.containsKey("channel_names") || meta.containsKey("file_ending");
         TreeMap<String, Path> rawTrain = images(dir.resolve(TRAIN_IMAGES), ending);
         if (rawTrain.isEmpty()) {
             throw new VolumeFormatException(dir.resolve(TRAIN_IMAGES), "no " + ending + " images");
@@ -271,24 +271,26 @@ final class NiftiFolder {
         return out;
     }
 
-    /** A top-level string field of dataset.json ({@code "key": "value"}), or null. */
-    private static String stringField(String json, String key) {
-        Matcher m = Pattern.compile("\"" + Pattern.quote(key) + "\"\\s*:\\s*\"([^\"]*)\"").matcher(json);
-        return m.find() ? m.group(1) : null;
+    /** dataset.json's top-level object (read by io.Json with the full JSON grammar), or an empty map without one. */
+    private static Map<?, ?> datasetJson(Path json) throws IOException {
+        if (!Files.isRegularFile(json)) {
+            return Map.of();
+        }
+        Object doc;
+        try {
+            doc = org.ducisc.io.Json.read(Files.readString(json, StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            throw new VolumeFormatException(json, e.getMessage(), e);
+        }
+        if (!(doc instanceof Map<?, ?> map)) {
+            throw new VolumeFormatException(json, "expected a JSON object at the top level");
+        }
+        return map;
     }
 
-    /** How many entries the object {@code "key": {...}} of dataset.json has (0 when absent). */
-    private static int objectSize(String json, String key) {
-        Matcher m = Pattern.compile("\"" + Pattern.quote(key) + "\"\\s*:\\s*\\{([^}]*)\\}").matcher(json);
-        if (!m.find()) {
-            return 0;
-        }
-        Matcher entry = Pattern.compile("\"(?:[^\"\\\\]|\\\\.)*\"\\s*:").matcher(m.group(1));
-        int n = 0;
-        while (entry.find()) {
-            n++;
-        }
-        return n;
+    /** How many entries dataset.json's object {@code key} has (0 when absent or not an object). */
+    private static int objectSize(Map<?, ?> meta, String key) {
+        return meta.get(key) instanceof Map<?, ?> m ? m.size() : 0;
     }
 
     @Override

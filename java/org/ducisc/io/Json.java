@@ -2,6 +2,9 @@ package org.ducisc.io;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.PrettyPrinter;
 import java.io.IOException;
 import java.io.StringWriter;
@@ -46,6 +49,78 @@ public final class Json {
             throw p.error("unexpected " + p.describe() + " after the document");
         }
         return v;
+    }
+
+    /**
+     * A JSON document written by anyone else (a data set's {@code dataset.json}, say), read by jackson-core's
+     * parser with the full grammar: {@code Map<String, Object>} (insertion ordered; a repeated key keeps its
+     * last value, as Python's json does), {@code List<Object>}, {@code String}, {@code Long} (integers that
+     * fit), {@code Double} (other numbers), {@code Boolean}, or {@code null}. Unlike {@link #parse}, which
+     * reads our own safetensors headers strictly, this accepts every valid document.
+     *
+     * @throws IllegalArgumentException for text that is not one JSON document, with jackson's description
+     *     and the line and column where it stops making sense
+     */
+    public static Object read(String text) {
+        try (JsonParser p = FACTORY.createParser(text)) {
+            if (p.nextToken() == null) {
+                throw new IllegalArgumentException("empty document, expected JSON");
+            }
+            Object value = readValue(p, 0);
+            if (p.nextToken() != null) {
+                throw new IllegalArgumentException("unexpected " + p.currentToken().asString() + " after the document at line "
+                        + p.currentLocation().getLineNr() + ", column " + p.currentLocation().getColumnNr());
+            }
+            return value;
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not valid JSON: " + e.getOriginalMessage() + " at line "
+                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a String source does no I/O
+        }
+    }
+
+    private static Object readValue(JsonParser p, int depth) throws IOException {
+        if (depth > MAX_DEPTH) {
+            throw new IllegalArgumentException("nesting deeper than " + MAX_DEPTH + " levels at line "
+                    + p.currentLocation().getLineNr());
+        }
+        JsonToken t = p.currentToken();
+        switch (t) {
+            case START_OBJECT -> {
+                Map<String, Object> map = new LinkedHashMap<>();
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String key = p.currentName();
+                    p.nextToken();
+                    map.put(key, readValue(p, depth + 1));
+                }
+                return map;
+            }
+            case START_ARRAY -> {
+                List<Object> list = new ArrayList<>();
+                while (p.nextToken() != JsonToken.END_ARRAY) {
+                    list.add(readValue(p, depth + 1));
+                }
+                return list;
+            }
+            case VALUE_STRING -> {
+                return p.getText();
+            }
+            case VALUE_NUMBER_INT -> {
+                return p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? (Object) p.getDoubleValue()
+                        : (Object) p.getLongValue();
+            }
+            case VALUE_NUMBER_FLOAT -> {
+                return p.getDoubleValue();
+            }
+            case VALUE_TRUE, VALUE_FALSE -> {
+                return p.getBooleanValue();
+            }
+            case VALUE_NULL -> {
+                return null;
+            }
+            default -> throw new IllegalArgumentException("unexpected " + t + " at line " + p.currentLocation().getLineNr());
+        }
     }
 
     /**

@@ -115,6 +115,26 @@ class NiftiFolderTest {
         assertEquals(1, e.getMessage().lines().count());
     }
 
+    /**
+     * dataset.json is read with the whole JSON grammar: a brace inside a string, floats, booleans and
+     * nulls, as real MSD files have, and a damaged file is named with where it breaks.
+     */
+    @Test
+    void datasetJsonIsReadAsJson() throws IOException {
+        Path m = folder("");
+        Files.writeString(m.resolve("dataset.json"), "{\"name\": \"Heart\", \"tensorImageSize\": \"3D\", \"release\": 1.1,"
+                + " \"public\": true, \"reference\": null, \"modality\": {\"0\": \"MRI {T1}\", \"1\": \"T2\"},"
+                + " \"labels\": {\"0\": \"background\", \"1\": \"left atrium\"}, \"numTraining\": 20}");
+        VolumeFormatException e = assertThrows(VolumeFormatException.class, () -> Dataset.open("LA", m));
+        assertTrue(e.getMessage().endsWith("dataset.json: 2 input channels; the V-Net here takes one"), e.getMessage());
+        Path bad = folder("");
+        Files.writeString(bad.resolve("dataset.json"), "{\"modality\": {\"0\": \"MRI\"},\n \"labels\": [1, 2,}");
+        e = assertThrows(VolumeFormatException.class, () -> Dataset.open("LA", bad));
+        assertTrue(e.getMessage().contains("dataset.json: not valid JSON") && e.getMessage().contains("line 2"),
+                e.getMessage());
+        assertEquals(1, e.getMessage().lines().count());
+    }
+
     @Test
     void theNiftiNameAsksForTheLayout() throws IOException {
         VolumeFormatException e = assertThrows(VolumeFormatException.class, () -> Dataset.open("nifti", tmp));

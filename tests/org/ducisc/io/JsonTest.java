@@ -1,6 +1,8 @@
 package org.ducisc.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,5 +53,23 @@ class JsonTest {
                 Json.write(doc, Json.Layout.ONE_LINE));
         assertEquals("{\n  \"a\": [1, 2],\n  \"x\": null,\n  \"rows\": [\n    {\"k\": 0.5},\n    {\"k\": null}\n  ],\n"
                 + "  \"empty\": []\n}", Json.write(doc, Json.Layout.INDENTED));
+    }
+
+    /** What other tools write (floats, exponents, booleans, null, escapes, big integers) reads back as plain values. */
+    @Test
+    void readsDocumentsOthersWrite() {
+        Object doc = Json.read("{\"a\": 1.5e2, \"b\": [true, false, null], \"c\": \"x\\ty\\u00e9\", \"n\": -7,"
+                + " \"big\": 123456789012345678901234, \"c\": \"last\"}");
+        Map<String, Object> expected = new LinkedHashMap<>();
+        expected.put("a", 150.0);
+        expected.put("b", java.util.Arrays.asList(true, false, null));
+        expected.put("c", "last");
+        expected.put("n", -7L);
+        expected.put("big", 1.2345678901234568e23);
+        assertEquals(expected, doc);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Json.read("{\"a\": [1,\n 2,]}"));
+        assertTrue(e.getMessage().startsWith("not valid JSON: ") && e.getMessage().contains("line 2"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Json.read("{} []"));
+        assertTrue(e.getMessage().contains("after the document"), e.getMessage());
     }
 }
