@@ -6,15 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.ducisc.core.Device;
+import org.ducisc.cli.CliRun;
 import org.ducisc.cli.Main;
 import org.ducisc.io.Pth;
 import org.ducisc.io.PthTest;
@@ -58,7 +56,7 @@ class PthCheckpointTest {
     void pthPredictsBitIdenticallyToItsSafetensorsConversion() throws IOException {
         Path pth = PthTest.fixture("vnet_b1_wrapped.pth"); // float16 and bfloat16 weights under 'model'
         Path converted = tmp.resolve("converted.safetensors");
-        assertEquals(0, cli("convert", pth.toString(), converted.toString()).code);
+        assertEquals(0, CliRun.run("convert", pth.toString(), converted.toString()).code());
         long seed = 20261129L;
         int[] shape = {21, 19, 18};
         System.out.println("PthCheckpointTest: volume seed " + seed + ", shape 21x19x18");
@@ -87,19 +85,19 @@ class PthCheckpointTest {
     void maliciousPthIsRefusedByConvertAndPredictWithoutRunningIt() throws IOException {
         Files.deleteIfExists(PthTest.MARKER);
         Path out = tmp.resolve("evil.safetensors");
-        Result r = cli("convert", PthTest.fixture("malicious.pth").toString(), out.toString());
-        assertEquals(Main.EXIT_FAILURE, r.code);
-        assertTrue(r.err.contains("refused global 'posix.system'"), r.err);
-        assertEquals(1, r.err.lines().count(), r.err);
+        CliRun.Outcome r = CliRun.run("convert", PthTest.fixture("malicious.pth").toString(), out.toString());
+        assertEquals(Main.EXIT_FAILURE, r.code());
+        assertTrue(r.err().contains("refused global 'posix.system'"), r.err());
+        assertEquals(1, r.err().lines().count(), r.err());
         assertFalse(Files.exists(out), "no output for a refused input");
         Path image = tmp.resolve("in.nii.gz");
         int[] shape = {16, 16, 16};
         org.ducisc.io.Nifti.write(image, org.ducisc.io.Volume.ofFloats(shape, TinyModels.volume(shape, 3)));
-        r = cli("predict", "--checkpoint", PthTest.fixture("malicious.pth").toString(), "--input", image.toString(),
+        r = CliRun.run("predict", "--checkpoint", PthTest.fixture("malicious.pth").toString(), "--input", image.toString(),
                 "--output", tmp.resolve("pred.nii.gz").toString(), "--patch", "16,16,16", "--stride-xy", "8", "--stride-z", "8",
                 "--device", "cpu");
-        assertEquals(Main.EXIT_FAILURE, r.code);
-        assertTrue(r.err.contains("refused global 'posix.system'"), r.err);
+        assertEquals(Main.EXIT_FAILURE, r.code());
+        assertTrue(r.err().contains("refused global 'posix.system'"), r.err());
         assertFalse(Files.exists(tmp.resolve("pred.nii.gz")));
         assertFalse(Files.exists(PthTest.MARKER), "the pickle's os.system call must never run");
     }
@@ -149,21 +147,4 @@ class PthCheckpointTest {
         assertTrue(e.getMessage().endsWith("none.pth: file not found"), e.getMessage());
     }
 
-    private record Result(int code, String out, String err) {}
-
-    private static synchronized Result cli(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 }

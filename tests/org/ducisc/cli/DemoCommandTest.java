@@ -20,7 +20,7 @@ class DemoCommandTest {
 
     @Test
     void tinyDemoRunsEndToEnd() throws Exception {
-        TrainCommandTest.Outcome o = TrainCommandTest.run("demo", "--dir", dir.toString(), "--iterations", "2",
+        CliRun.Outcome o = CliRun.run("demo", "--dir", dir.toString(), "--iterations", "2",
                 "--warmup", "1", "--cases", "6", "--size", "32,32,32", "--patch", "32,32,16", "--base-filters", "2",
                 "--labelnum", "2");
         assertEquals(0, o.code(), o.err());

@@ -65,7 +65,7 @@ class FieldNiftiPredictTest {
             Path labels = tmp.resolve("pred-" + f);
             Path prob = tmp.resolve("prob-" + f);
             long t0 = System.nanoTime();
-            TrainCommandTest.Outcome o = TrainCommandTest.run("predict", "--checkpoint", checkpoint.toString(), "--input",
+            CliRun.Outcome o = CliRun.run("predict", "--checkpoint", checkpoint.toString(), "--input",
                     in.toString(), "--output", labels.toString(), "--probabilities", prob.toString(), "--z-score",
                     "--patch", "64,64,64", "--stride-xy", "64", "--stride-z", "64", "--window-batch", "1", "--device", "cpu");
             assertEquals(0, o.code(), o.err() + o.out());

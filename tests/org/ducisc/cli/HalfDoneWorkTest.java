@@ -43,7 +43,7 @@ class HalfDoneWorkTest {
         Nifti.write(in.resolve("c.nii.gz"), noise(16, 2));
         Files.writeString(in.resolve("d.h5"), "not HDF5 either");
         Path out = tmp.resolve("out");
-        BadInputCommandsTest.Outcome o = BadInputCommandsTest.run(BadInputCommandsTest.concat(BadInputCommandsTest.WINDOW,
+        CliRun.Outcome o = CliRun.run(BadInputCommandsTest.concat(BadInputCommandsTest.WINDOW,
                 "predict", "--checkpoint", BadInputCommandsTest.checkpoint().toString(), "--input", in.toString(),
                 "--output", out.toString()));
         assertEquals(1, o.code(), o.err());

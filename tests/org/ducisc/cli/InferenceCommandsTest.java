@@ -1,14 +1,12 @@
 package org.ducisc.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.ducisc.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -73,25 +71,6 @@ class InferenceCommandsTest {
         return net;
     }
 
-    private record Result(int code, String out, String err) {
-    }
-
-    private static Result run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        int code;
-        try {
-            code = Main.run(args);
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    }
 
     /** The subcommand with the test's window options, then {@code rest}. */
     private static String[] windowed(String command, String... rest) {
@@ -113,7 +92,7 @@ class InferenceCommandsTest {
         Path list = tmp.resolve("all.list");
         Files.writeString(list, String.join("\n", cases) + "\n");
         Path report = tmp.resolve("reports").resolve("r");
-        Result r = run(windowed("test", "--dataset_name", "LA", "--root_path", root.toString(),
+        CliRun.Outcome r = run(windowed("test", "--dataset_name", "LA", "--root_path", root.toString(),
                 "--checkpoint", checkpoint.toString(), "--list", list.toString(), "--report", report.toString(), "--nms",
                 "--device", "cpu", "--save-predictions", tmp.resolve("pred").toString()));
         assertEquals(0, r.code(), r.err());
@@ -175,7 +154,7 @@ class InferenceCommandsTest {
         H5Volumes.write(in.resolve("caseB").resolve("mri_norm2.h5"), data.image(), data.label());
         Path single = tmp.resolve("single").resolve("scan_label.nii.gz");
         Path prob = tmp.resolve("single").resolve("scan_prob.nii");
-        Result r = run(windowed("predict", "--checkpoint", checkpoint.toString(), "--input",
+        CliRun.Outcome r = run(windowed("predict", "--checkpoint", checkpoint.toString(), "--input",
                 in.resolve("scan.nii.gz").toString(), "--output", single.toString(), "--probabilities", prob.toString()));
         assertEquals(0, r.code(), r.err());
         Volume labels = Nifti.readLabels(single);
@@ -193,7 +172,7 @@ class InferenceCommandsTest {
         }
 
         Path outDir = tmp.resolve("outDir");
-        Result folder = run(windowed("predict", "--checkpoint", checkpoint.toString(), "--input",
+        CliRun.Outcome folder = run(windowed("predict", "--checkpoint", checkpoint.toString(), "--input",
                 in.toString(), "--output", outDir.toString()));
         assertEquals(0, folder.code(), folder.err());
         assertArrayEquals(labels.labels(), Nifti.readLabels(outDir.resolve("scan.nii.gz")).labels());
@@ -214,7 +193,7 @@ class InferenceCommandsTest {
         Path gt = tmp.resolve("g.nii");
         Nifti.write(pred, Volume.ofLabels(shape, p));
         Nifti.write(gt, Volume.ofLabels(shape, t));
-        Result r = run("metrics", "--pred", pred.toString(), "--gt", gt.toString(), "--spacing", "0.5,1,2.5");
+        CliRun.Outcome r = run("metrics", "--pred", pred.toString(), "--gt", gt.toString(), "--spacing", "0.5,1,2.5");
         assertEquals(0, r.code(), r.err());
         CaseMetrics m = SegmentationMetrics.evaluate(p, t, shape, new double[] {0.5, 1, 2.5});
         assertEquals("{\"dice\": " + m.dice() + ", \"jaccard\": " + m.jaccard() + ", \"hd95\": " + m.hd95()
@@ -222,18 +201,18 @@ class InferenceCommandsTest {
 
         Path empty = tmp.resolve("empty.nii");
         Nifti.write(empty, Volume.ofLabels(shape, new byte[p.length]));
-        Result noTruth = run("metrics", "--pred", pred.toString(), "--gt", empty.toString());
+        CliRun.Outcome noTruth = run("metrics", "--pred", pred.toString(), "--gt", empty.toString());
         assertEquals(0, noTruth.code(), noTruth.err());
         assertEquals("{\"dice\": 0.0, \"jaccard\": 0.0, \"hd95\": null, \"asd\": null, \"undefined\": true,"
                 + " \"metric_rules\": \"reference\"}", noTruth.out().strip());
-        Result monai = run("metrics", "--pred", pred.toString(), "--gt", empty.toString(), "--metric-rules", "monai");
+        CliRun.Outcome monai = run("metrics", "--pred", pred.toString(), "--gt", empty.toString(), "--metric-rules", "monai");
         assertEquals("{\"dice\": null, \"jaccard\": null, \"hd95\": null, \"asd\": null, \"undefined\": true,"
                 + " \"metric_rules\": \"monai\"}", monai.out().strip());
     }
 
     /** One line on stderr naming {@code mention}, exit code 1, and none of {@code outputs} exists. */
     private static void failsCleanly(String mention, List<Path> outputs, String... args) throws IOException {
-        Result r = run(args);
+        CliRun.Outcome r = run(args);
         assertEquals(1, r.code(), r.out() + r.err());
         assertEquals(1, r.err().lines().count(), r.err());
         assertTrue(r.err().contains(mention), "'" + mention + "' not in: " + r.err());

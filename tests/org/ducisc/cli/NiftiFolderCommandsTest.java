@@ -39,7 +39,7 @@ class NiftiFolderCommandsTest {
 
     private void endToEnd(Path data, String channel, String prefix) throws IOException {
         Path run = tmp.resolve("run-" + data.getFileName());
-        TrainCommandTest.Outcome t = TrainCommandTest.run("train", "--root-path", data.toString(), "--labelnum", "2",
+        CliRun.Outcome t = CliRun.run("train", "--root-path", data.toString(), "--labelnum", "2",
                 "--max-iterations", "4", "--base-filters", "2", "--patch", "16,16,16", "--warmup", "1",
                 "--val-start", "2", "--val-every", "2", "--device", "cpu", "--out", run.toString());
         assertEquals(0, t.code(), t.err() + t.out());
@@ -51,7 +51,7 @@ class NiftiFolderCommandsTest {
         assertTrue(config.contains(data.toString()), config);
 
         Path preds = tmp.resolve("preds-" + data.getFileName());
-        TrainCommandTest.Outcome test = TrainCommandTest.run("test", "--root-path", data.toString(), "--checkpoint",
+        CliRun.Outcome test = CliRun.run("test", "--root-path", data.toString(), "--checkpoint",
                 run.resolve("last.safetensors").toString(), "--patch", "16,16,16", "--stride-xy", "8", "--stride-z", "8",
                 "--device", "cpu", "--save-predictions", preds.toString());
         assertEquals(0, test.code(), test.err() + test.out());
@@ -64,7 +64,7 @@ class NiftiFolderCommandsTest {
         }
 
         Path out = tmp.resolve("predict-" + data.getFileName());
-        TrainCommandTest.Outcome p = TrainCommandTest.run("predict", "--checkpoint", run.resolve("best.safetensors").toString(),
+        CliRun.Outcome p = CliRun.run("predict", "--checkpoint", run.resolve("best.safetensors").toString(),
                 "--input", data.resolve("imagesTs").toString(), "--output", out.toString(), "--patch", "16,16,16",
                 "--stride-xy", "8", "--stride-z", "8", "--z-score", "--device", "cpu");
         assertEquals(0, p.code(), p.err() + p.out());
@@ -76,7 +76,7 @@ class NiftiFolderCommandsTest {
     void testCommandTakesAPyTorchCheckpoint() throws IOException {
         Path data = NiftiFolders.write(tmp.resolve("Task02_Pth"), false, 75);
         Path pth = org.ducisc.io.PthTest.fixture("vnet_b1.pth");
-        TrainCommandTest.Outcome test = TrainCommandTest.run("test", "--root-path", data.toString(), "--checkpoint",
+        CliRun.Outcome test = CliRun.run("test", "--root-path", data.toString(), "--checkpoint",
                 pth.toString(), "--patch", "16,16,16", "--stride-xy", "8", "--stride-z", "8", "--device", "cpu",
                 "--save-predictions", tmp.resolve("p").toString(), "--report", tmp.resolve("r").toString());
         assertEquals(0, test.code(), test.err() + test.out());
@@ -99,7 +99,7 @@ class NiftiFolderCommandsTest {
         Path data = NiftiFolders.write(tmp.resolve("Task"), false, 73);
         Files.delete(data.resolve("validation.list"));
         Path run = tmp.resolve("run");
-        TrainCommandTest.Outcome t = TrainCommandTest.run("train", "--root-path", data.toString(), "--labelnum", "2",
+        CliRun.Outcome t = CliRun.run("train", "--root-path", data.toString(), "--labelnum", "2",
                 "--max-iterations", "2", "--base-filters", "2", "--patch", "16,16,16", "--device", "cpu", "--out", run.toString());
         assertEquals(1, t.code(), t.out() + t.err());
         assertEquals(1, t.err().strip().lines().count(), t.err());
@@ -107,7 +107,7 @@ class NiftiFolderCommandsTest {
         assertFalse(Files.exists(run.resolve("metrics.csv")));
         // labelnum counts labeled cases only: 5 labeled, one held out -> 4 (the training list has 6)
         Files.writeString(data.resolve("validation.list"), "la_005\n");
-        t = TrainCommandTest.run("train", "--root-path", data.toString(), "--labelnum", "5", "--max-iterations", "2",
+        t = CliRun.run("train", "--root-path", data.toString(), "--labelnum", "5", "--max-iterations", "2",
                 "--base-filters", "2", "--patch", "16,16,16", "--device", "cpu", "--out", run.toString());
         assertEquals(1, t.code(), t.out() + t.err());
         assertTrue(t.err().contains("--labelnum 5 is larger than the 4 labeled training cases"), t.err());

@@ -97,7 +97,7 @@ class OptionRangesTest {
     }
 
     private static Outcome outcome(List<String> args) {
-        BadInputCommandsTest.Outcome o = BadInputCommandsTest.run(args.toArray(String[]::new));
+        CliRun.Outcome o = CliRun.run(args.toArray(String[]::new));
         return new Outcome(o.code(), o.err());
     }
 }

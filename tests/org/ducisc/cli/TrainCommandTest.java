@@ -1,12 +1,10 @@
 package org.ducisc.cli;
 
+import static org.ducisc.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,6 +12,7 @@ import java.util.List;
 import org.ducisc.api.TrainingConfig;
 import org.ducisc.data.Dataset;
 import org.ducisc.data.Phantom;
+import org.ducisc.cli.CliRun.Outcome;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,25 +33,6 @@ class TrainCommandTest {
         trainCases = Dataset.open("LA", data).trainCases().size();
     }
 
-    /** Exit code, stdout and stderr of one command line. */
-    record Outcome(int code, String out, String err) {
-    }
-
-    static Outcome run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 
     /** The tiny command line; {@code more} are option/value pairs that replace the defaults' values or are added. */
     private List<String> tiny(Path out, String... more) {
