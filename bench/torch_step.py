@@ -10,16 +10,14 @@ usage: /usr/bin/python3 bench/torch_step.py [--patch 112,112,80] [--base-filters
 """
 import argparse
 import os
-import resource
-import statistics
 import sys
-import time
 
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'gpu'))
 from torch_step import WARMUP, LR, MOMENTUM, WEIGHT_DECAY, iteration  # noqa: E402
 from make_vnet_fixtures import VNet  # noqa: E402  (put on the path by torch_step)
+from torch_timing import time_runs  # noqa: E402
 
 
 def main():
@@ -49,19 +47,8 @@ def main():
     print(f'torch step: one DuCiSC iteration, patch {patch[0]}x{patch[1]}x{patch[2]}, batch 2 labeled + 2 unlabeled, '
           f'base filters {a.base_filters}, {n_params:,} parameters per network, {torch.get_num_threads()} threads, '
           f'torch {torch.__version__}', flush=True)
-    times, cpus = [], []
-    for r in range(-a.warmup, a.runs):
-        t0, c0 = time.perf_counter(), time.process_time()
-        iteration(student, teacher, opt, thr_bg, thr_fg, x_lab, y_lab, x_unl, w, WARMUP + r + a.warmup)
-        s, cpu = time.perf_counter() - t0, time.process_time() - c0
-        print(f'{"warm-up" if r < 0 else "run"} {r + a.warmup + 1 if r < 0 else r + 1}: {s:.3f} s (cpu {cpu:.3f} s)', flush=True)
-        if r >= 0:
-            times.append(s)
-            cpus.append(cpu)
-    med = statistics.median(times)
-    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
-    print(f'median {med:.3f} s, min {min(times):.3f} s, max {max(times):.3f} s, median cpu {statistics.median(cpus):.3f} s, peak RSS {peak_gb:.2f} GB')
-    print(f'{med:.3f}')
+    time_runs(lambda i: iteration(student, teacher, opt, thr_bg, thr_fg, x_lab, y_lab, x_unl, w, WARMUP + i),
+              a.runs, a.warmup)
 
 
 if __name__ == '__main__':

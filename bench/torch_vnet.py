@@ -9,15 +9,13 @@ usage: /usr/bin/python3 bench/torch_vnet.py [--patch 112,112,80] [--batch 2] [--
 """
 import argparse
 import os
-import resource
-import statistics
 import sys
-import time
 
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests', 'fixtures'))
 from make_vnet_fixtures import VNet, supervised_loss  # noqa: E402
+from torch_timing import time_runs  # noqa: E402
 
 
 def main():
@@ -39,22 +37,14 @@ def main():
     n_params = sum(p.numel() for p in model.parameters())
     print(f'torch vnet: patch {size[0]}x{size[1]}x{size[2]}, batch {a.batch}, base filters {a.base_filters}, '
           f'{n_params:,} parameters, {torch.get_num_threads()} threads, torch {torch.__version__}', flush=True)
-    times, cpus = [], []
-    for r in range(-a.warmup, a.runs):
-        t0, c0 = time.perf_counter(), time.process_time()
+
+    def step(_):
         outputs, _ = model(x)
         loss, _, _ = supervised_loss(outputs, label)
         loss.backward()
         model.zero_grad(set_to_none=True)
-        s, cpu = time.perf_counter() - t0, time.process_time() - c0
-        print(f'{"warm-up" if r < 0 else "run"} {r + a.warmup + 1 if r < 0 else r + 1}: {s:.3f} s (cpu {cpu:.3f} s)', flush=True)
-        if r >= 0:
-            times.append(s)
-            cpus.append(cpu)
-    med = statistics.median(times)
-    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
-    print(f'median {med:.3f} s, min {min(times):.3f} s, max {max(times):.3f} s, median cpu {statistics.median(cpus):.3f} s, peak RSS {peak_gb:.2f} GB')
-    print(f'{med:.3f}')
+
+    time_runs(step, a.runs, a.warmup)
 
 
 if __name__ == '__main__':
