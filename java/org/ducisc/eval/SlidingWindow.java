@@ -79,8 +79,8 @@ public final class SlidingWindow {
      * @param patch the training patch (W, H, D) in voxels
      */
     public static SlidingWindow forTrainingPatch(DatasetKind kind, int[] patch) {
-        return new SlidingWindow(patch, Math.min(kind.strideXY(), Math.min(patch[0], patch[1])),
-                Math.min(kind.strideZ(), patch[2]));
+        int[] strides = kind.strides(patch);
+        return new SlidingWindow(patch, strides[0], strides[1]);
     }
 
     public int[] patch() {
