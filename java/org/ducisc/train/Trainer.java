@@ -361,7 +361,7 @@ public final class Trainer {
         MetricSummary lastTest = evaluate(student, dataset, test, window, rules);
         MetricSummary bestTest = null;
         if (bestIteration >= 0) {
-            try (VNet net = Checkpoint.load(best, student.parameters().get(0).value().device())) {
+            try (VNet net = Checkpoint.load(best, student.device())) {
                 bestTest = evaluate(net, dataset, test, window, rules);
             }
         }
@@ -401,13 +401,12 @@ public final class Trainer {
     /** The reference's evaluation (sliding window, 0.5 threshold, no post-processing) of {@code cases} under {@code rules}. */
     public static MetricSummary evaluate(VNet net, Dataset dataset, List<String> cases, SlidingWindow window,
                                          MetricRules rules) throws IOException {
-        return Evaluation.summarize(Evaluation.run(net, dataset, cases, window, false, rules, null), rules);
+        return Evaluation.summarize(Evaluation.run(net, net.device(), dataset, cases, window, false, rules, null), rules);
     }
 
     /** The sliding window for a training patch: the data set's strides, never longer than the patch side. */
     public static SlidingWindow testWindow(Dataset dataset, int[] patch) {
-        int[] strides = dataset.kind().strides(patch);
-        return new SlidingWindow(patch, strides[0], strides[1]);
+        return SlidingWindow.forTrainingPatch(dataset.kind(), patch);
     }
 
     private static List<String> validationCases(Dataset dataset, Settings s) throws IOException {
