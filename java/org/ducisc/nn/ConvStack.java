@@ -47,6 +47,8 @@ final class ConvStack extends Module {
      * The stages in order. In eval mode without gradients (inference) each batch norm is folded
      * into its convolution and the ReLU fused into the convolution's output
      * ({@link BatchNorm3d#foldInto}): one pass over the activations per stage instead of three.
+     * Otherwise the activations inside the stack are {@linkplain Variable#release() released}: freed
+     * at once without gradients, after their backward rule with them.
      */
     Variable forward(Variable x) {
         if (!isTraining() && !GradMode.isEnabled()) {
@@ -54,7 +56,14 @@ final class ConvStack extends Module {
         }
         Variable h = x;
         for (int j = 0; j < convs.size(); j++) {
-            h = norms.get(j).forward(convs.get(j).forward(h), true);
+            Variable conv = convs.get(j).forward(h);
+            Variable next = norms.get(j).forward(conv, true);
+            // Each stage's convolution output and the activations between stages are read by nothing else.
+            conv.release();
+            if (h != x) {
+                h.release();
+            }
+            h = next;
         }
         return h;
     }

@@ -146,20 +146,26 @@ public final class VNet extends Module implements Predictor {
         return dropoutRng;
     }
 
+    /**
+     * The forward pass of {@code input} (N, C, W, H, D). Only the returned outputs and features stay
+     * readable: every other activation is {@linkplain Variable#release() released} once its last
+     * consumer has run (freed at once without gradients, after its backward rule with them).
+     */
     public Output forward(Variable input) {
         checkInput(input.shape());
         Variable x1 = blockOne.forward(input);
-        Variable x2 = blockTwo.forward(blockOneDw.forward(x1));
-        Variable x3 = blockThree.forward(blockTwoDw.forward(x2));
-        Variable x4 = blockFour.forward(blockThreeDw.forward(x3));
-        Variable x5 = dropout(blockFive.forward(blockFourDw.forward(x4)));
+        Variable x2 = last(blockTwo, blockOneDw.forward(x1));
+        Variable x3 = last(blockThree, blockTwoDw.forward(x2));
+        Variable x4 = last(blockFour, blockThreeDw.forward(x3));
+        Variable x5 = dropoutLast(last(blockFive, blockFourDw.forward(x4)));
 
-        Variable x5Up = ElementwiseGrad.add(blockFiveUp.forward(x5), x4);
-        Variable x6Up = ElementwiseGrad.add(blockSixUp.forward(blockSix.forward(x5Up)), x3);
-        Variable x7Up = ElementwiseGrad.add(blockSevenUp.forward(blockSeven.forward(x6Up)), x2);
-        Variable x8Up = ElementwiseGrad.add(blockEightUp.forward(blockEight.forward(x7Up)), x1);
-        Variable x9 = dropout(blockNine.forward(x8Up));
+        Variable x5Up = addLast(last(blockFiveUp, x5), x4);
+        Variable x6Up = addLast(last(blockSixUp, blockSix.forward(x5Up)), x3);
+        Variable x7Up = addLast(last(blockSevenUp, blockSeven.forward(x6Up)), x2);
+        Variable x8Up = addLast(last(blockEightUp, blockEight.forward(x7Up)), x1);
+        Variable x9 = dropoutLast(blockNine.forward(x8Up));
         Variable out = outConv.forward(x9);
+        x9.release();
         List<Variable> features = List.of(x8Up, x7Up, x6Up, x5Up);
         if (!config.deepSupervision()) {
             return new Output(List.of(out), features);
@@ -184,6 +190,30 @@ public final class VNet extends Module implements Predictor {
         } finally {
             train(wasTraining);
         }
+    }
+
+    /** {@code stack} applied to the activation x, whose last use this is. */
+    private static Variable last(ConvStack stack, Variable x) {
+        Variable y = stack.forward(x);
+        x.release();
+        return y;
+    }
+
+    /** up + skip, the last use of both activations (a decoder level's skip connection). */
+    private static Variable addLast(Variable up, Variable skip) {
+        Variable y = ElementwiseGrad.add(up, skip);
+        up.release();
+        skip.release();
+        return y;
+    }
+
+    /** Dropout of the activation x, whose last use this is (x itself when dropout is off). */
+    private Variable dropoutLast(Variable x) {
+        Variable y = dropout(x);
+        if (y != x) {
+            x.release();
+        }
+        return y;
     }
 
     private Variable dropout(Variable x) {
