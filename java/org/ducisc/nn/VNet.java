@@ -3,17 +3,19 @@ package org.ducisc.nn;
 import java.util.List;
 import org.ducisc.autograd.Dropout;
 import org.ducisc.autograd.ElementwiseGrad;
+import org.ducisc.autograd.GradMode;
 import org.ducisc.autograd.Variable;
 import org.ducisc.core.Device;
 import org.ducisc.tensor.Rng;
+import org.ducisc.tensor.Tensor;
 
 /**
  * The V-Net of the DuCiSC reference (method page, section 2): four stride-2 levels, batch norm,
  * ReLU, no residuals; with deep supervision it adds 1x1x1 heads on the decoder's x5_up, x6_up and
  * x7_up and returns the decoder features used for the prototypes. Parameter names and order are
- * those of the PyTorch state dict.
+ * those of the PyTorch state dict. As a {@link Predictor} it gives the full-resolution logits in eval mode.
  */
-public final class VNet extends Module {
+public final class VNet extends Module implements Predictor {
     /** Spatial sizes must be multiples of this (four stride-2 levels). */
     public static final int SIZE_MULTIPLE = 16;
     /**
@@ -90,6 +92,7 @@ public final class VNet extends Module {
      * masks are drawn from {@code dropoutRng}.
      */
     public VNet(Config config, Device device, Rng initRng, Rng dropoutRng) {
+        super(device);
         this.config = config;
         this.dropoutRng = dropoutRng;
         int nf = config.baseFilters();
@@ -130,6 +133,7 @@ public final class VNet extends Module {
 
     private static final class Block extends Module {
         Block(ConvStack stages) {
+            super(stages.device());
             addChild("conv", stages);
         }
     }
@@ -192,6 +196,33 @@ public final class VNet extends Module {
             x.release();
         }
         return y;
+    }
+
+    /**
+     * Inference: the full-resolution logits (N, classes, W, H, D) of {@code windows} (N, inChannels, W, H, D)
+     * on this network's device, computed in eval mode without gradients; the train/eval mode in force before
+     * the call is restored after it.
+     *
+     * @throws IllegalArgumentException for a shape {@link #checkInput} rejects
+     */
+    @Override
+    public Tensor logits(Tensor windows) {
+        boolean wasTraining = isTraining();
+        eval();
+        try (GradMode noGrad = GradMode.disabled()) {
+            Output out = forward(Variable.constant(windows));
+            for (Variable v : out.features()) {
+                v.release(); // without gradients: freed now
+            }
+            for (Variable v : out.outputs()) {
+                if (v != out.logits()) {
+                    v.release();
+                }
+            }
+            return out.logits().value();
+        } finally {
+            train(wasTraining);
+        }
     }
 
     private Variable dropout(Variable x) {
