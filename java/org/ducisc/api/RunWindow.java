@@ -12,7 +12,8 @@ import org.ducisc.io.Json;
 /**
  * The sliding window a training run used for its own test report, read from the {@code config.json} in the
  * checkpoint's folder (written by {@code ./ducisc train} and the demo): its {@code patch} and its
- * {@code dataset}'s strides cut to the patch ({@link SlidingWindow#forTrainingPatch}).
+ * {@code dataset}'s strides cut to the patch ({@link SlidingWindow#forTrainingPatch}, as the run's validation and
+ * final test use them).
  *
  * @param config the config.json it came from
  * @param kind   the run's data set
@@ -63,9 +64,8 @@ record RunWindow(Path config, DatasetKind kind, int[] patch) {
         }
     }
 
-    /** The run's data set's strides cut to {@code patch} (W, H, D): {xy, z}. */
+    /** The run's data set's strides cut to {@code patch} (W, H, D): {xy, z} ({@link DatasetKind#strides}). */
     int[] strides(int[] patch) {
-        SlidingWindow w = SlidingWindow.forTrainingPatch(kind, patch);
-        return new int[] {w.strideXY(), w.strideZ()};
+        return kind.strides(patch);
     }
 }

@@ -213,7 +213,7 @@ final class DemoCommand implements Runnable {
             predictions.add(new ArrayList<>());
         }
         for (Path run : runs) {
-            try (Segmenter segmenter = Segmenter.builder(run.resolve("last.safetensors")).device("cpu")
+            try (Segmenter segmenter = Segmenter.builder(run.resolve("last.safetensors")).device("cpu").largestComponent(false)
                     .patch(patch[0], patch[1], patch[2]).strides(strides[0], strides[1]).build()) {
                 for (int c = 0; c < shown.size(); c++) {
                     Volume image = shown.get(c).image();

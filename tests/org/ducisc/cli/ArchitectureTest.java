@@ -80,6 +80,20 @@ class ArchitectureTest {
                 .check(classes);
     }
 
+    /**
+     * Issue 10: {@code test} and {@code predict} segment and evaluate through {@code api.Segmenter} (one
+     * inference path): no network, sliding window, training code, tensor or backend of their own. The
+     * records that {@code Segmenter.evaluate} hands back (eval's metrics) may be read.
+     */
+    @Test
+    void inferenceCommandsAreClientsOfTheApi() {
+        noClasses().that().haveNameMatching("org\\.ducisc\\.cli\\.(TestCommand|PredictCommand|InferenceOptions)(\\$.*)?")
+                .should().dependOnClassesThat().resideInAnyPackage("org.ducisc.train..", "org.ducisc.nn..",
+                        "org.ducisc.autograd..", "org.ducisc.tensor..", "org.ducisc.backend..")
+                .orShould().dependOnClassesThat().haveNameMatching("org\\.ducisc\\.eval\\.SlidingWindow(\\$.*)?")
+                .check(classes);
+    }
+
     /** No two packages depend on each other, directly or around a loop. */
     @Test
     void packagesAreFreeOfCycles() {

@@ -5,6 +5,8 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.function.IntConsumer;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 import org.ducisc.backend.ConvGeometry;
 
 /**
@@ -32,7 +34,7 @@ final class CpuWinograd {
     private static final int A = 4;
     private static final int ELEMS = A * A * A;
     /** Target floats of the transformed input and products of one task, so that they stay in L2. */
-    private static final int TASK_FLOATS = 1 << 18;
+    private static final int TASK_FLOATS = 1 << 17;
     /** Largest packed-weight or per-task buffer, in floats, the kernel allocates; above it, the direct kernel. */
     private static final long MAX_FLOATS = 1L << 28;
     /** Input channels from which the Winograd kernel is used (measured: see bench/README.md). */
@@ -43,6 +45,9 @@ final class CpuWinograd {
      * (system property ducisc.winograd=false turns it off, for comparison).
      */
     static final boolean ENABLED = !"false".equals(System.getProperty("ducisc.winograd"));
+
+    private static final VectorSpecies<Float> F = Vectors.F;
+    private static final int LANES = Vectors.LANES;
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
@@ -82,36 +87,63 @@ final class CpuWinograd {
      */
     static void forward(MemorySegment x, long xOff, MemorySegment w, long wOff, MemorySegment bias, long biasOff,
                         MemorySegment y, long yOff, ConvGeometry g, boolean relu) {
-        forward(x, xOff, w, wOff, bias, biasOff, y, yOff, g, relu, tilesPerTask(g), Parallel::forEach);
+        forward(x, xOff, w, wOff, bias, biasOff, y, yOff, g, relu, rowsPerTask(g), Parallel::forEach);
     }
 
-    /** Tiles per task: a multiple of the microkernel width, the task's buffers near TASK_FLOATS. */
-    static int tilesPerTask(ConvGeometry g) {
+    /**
+     * Tile rows (runs of tW tiles at one (tile depth, tile row)) per task. A task's tiles are the
+     * columns of its GEMMs, padded to a multiple of the microkernel's width BW; the choice minimises
+     * (rounds of tasks over the threads) x (padded columns per task), with at most
+     * max(8*BW, TASK_FLOATS / (64 * (cin + cout))) tiles per task (one row at least). The result does
+     * not depend on this split (see the class comment); only the speed does.
+     */
+    static int rowsPerTask(ConvGeometry g) {
+        int[] in = g.in();
         int coutR = CpuConvGemm.blocks(g.outChannels()) * CpuConvGemm.CB;
         int bw = CpuConvGemm.BW;
-        int tiles = tileCount(g.in());
-        int t = TASK_FLOATS / (ELEMS * (g.inChannels() + coutR)) / bw * bw;
-        return Math.max(bw, Math.min(t, CpuConvGemm.roundUp(tiles, bw)));
+        int tw = (in[2] + 1) / 2;
+        int rows = (in[0] + 1) / 2 * ((in[1] + 1) / 2);
+        long maxTiles = Math.max(8L * bw, TASK_FLOATS / (ELEMS * (g.inChannels() + coutR)));
+        int best = 1;
+        long bestCost = Long.MAX_VALUE;
+        for (int r = 1; r <= rows && (r == 1 || (long) r * tw <= maxTiles); r++) {
+            long tasks = (long) g.batch() * ((rows + r - 1) / r);
+            long rounds = (tasks + Parallel.THREADS - 1) / Parallel.THREADS;
+            long cost = rounds * CpuConvGemm.roundUp(r * tw, bw);
+            if (cost < bestCost) {
+                best = r;
+                bestCost = cost;
+            }
+        }
+        return best;
     }
 
-    private static int tileCount(int[] in) {
-        return (in[0] + 1) / 2 * ((in[1] + 1) / 2) * ((in[2] + 1) / 2);
-    }
-
-    /** {@link #forward} with {@code taskTiles} tiles per task (a multiple of BW), run by {@code runner}. */
+    /**
+     * {@link #forward} with {@code taskRows} tile rows per task (task t covers the rows
+     * [t*taskRows, (t+1)*taskRows) of one sample, rows ordered (tile depth, tile row)), run by
+     * {@code runner}.
+     */
     static void forward(MemorySegment x, long xOff, MemorySegment w, long wOff, MemorySegment bias, long biasOff,
-                        MemorySegment y, long yOff, ConvGeometry g, boolean relu, int taskTiles, Runner runner) {
-        if (!supports(g) || taskTiles <= 0 || taskTiles % CpuConvGemm.BW != 0) {
-            throw new IllegalArgumentException("Winograd F(2,3)^3 cannot run " + g + " with " + taskTiles
-                    + " tiles per task");
+                        MemorySegment y, long yOff, ConvGeometry g, boolean relu, int taskRows, Runner runner) {
+        if (!supports(g) || taskRows <= 0) {
+            throw new IllegalArgumentException("Winograd F(2,3)^3 cannot run " + g + " with " + taskRows
+                    + " tile rows per task");
         }
         int cin = g.inChannels();
         int cout = g.outChannels();
         int blocks = CpuConvGemm.blocks(cout);
         int coutR = blocks * CpuConvGemm.CB;
         int[] in = g.in();
-        int tiles = tileCount(in);
-        int perN = (tiles + taskTiles - 1) / taskTiles;
+        int tw = (in[2] + 1) / 2;
+        int rows = (in[0] + 1) / 2 * ((in[1] + 1) / 2);
+        int rowsPer = Math.min(taskRows, rows);
+        long ttLong = CpuConvGemm.roundUp(rowsPer * tw, CpuConvGemm.BW);
+        if (ELEMS * (cin + coutR) * ttLong > MAX_FLOATS) {
+            throw new IllegalArgumentException("Winograd F(2,3)^3: " + taskRows + " tile rows per task of " + g
+                    + " need more than " + MAX_FLOATS + " floats of work buffers");
+        }
+        int tt = (int) ttLong;
+        int perN = (rows + rowsPer - 1) / rowsPer;
         long vol = g.inVolume();
         float[] u = transformWeights(w, wOff, cin, cout, blocks);
         float[] b = new float[cout];
@@ -120,19 +152,18 @@ final class CpuWinograd {
         }
         int[] rowOff = new int[cin];
         for (int r = 0; r < cin; r++) {
-            rowOff[r] = r * taskTiles;
+            rowOff[r] = r * tt;
         }
         runner.run(g.batch() * perN, t -> {
             int n = t / perN;
-            int t0 = t % perN * taskTiles;
-            int t1 = Math.min(tiles, t0 + taskTiles);
+            int r0 = t % perN * rowsPer;
+            int r1 = Math.min(rows, r0 + rowsPer);
             Scratch s = SCRATCH.get();
-            float[] v = s.v(ELEMS * cin * taskTiles);
-            float[] m = s.m(ELEMS * coutR * taskTiles);
-            inputTransform(x, xOff + n * cin * vol, cin, in, t0, t1, v, taskTiles, s);
-            products(u, v, m, cin, blocks, rowOff, t1 - t0, taskTiles);
-            outputTransform(m, cout, coutR, in, t0, t1, taskTiles, b, bias != null, relu, y,
-                    yOff + n * cout * vol, s);
+            float[] v = s.v(ELEMS * cin * tt);
+            float[] m = s.m(ELEMS * coutR * tt);
+            inputTransform(x, xOff + n * cin * vol, cin, in, r0, r1, v, tt, s);
+            products(u, v, m, cin, blocks, rowOff, (r1 - r0) * tw, tt);
+            outputTransform(m, cout, coutR, in, r0, r1, tt, b, relu, y, yOff + n * cout * vol, s);
         });
     }
 
@@ -189,17 +220,19 @@ final class CpuWinograd {
      * u[((e*blocks + co/CB)*cin + ci)*CB + co%CB] = (G g G^T)[e] of the kernel g = w[co][ci], for
      * e = (kd*4 + kh)*4 + kw; zero for channels past cout. Computed in double, rounded once.
      */
-    private static float[] transformWeights(MemorySegment w, long wOff, int cin, int cout, int blocks) {
+    static float[] transformWeights(MemorySegment w, long wOff, int cin, int cout, int blocks) {
         final int cb = CpuConvGemm.CB;
         float[] u = new float[ELEMS * blocks * cb * cin];
         Parallel.forEach(cout, co -> {
+            float[] wc = new float[cin * 27];
+            MemorySegment.copy(w, JAVA_FLOAT, (wOff + (long) co * cin * 27) * 4, wc, 0, cin * 27);
             double[] g = new double[27];
             double[] s1 = new double[36];
             double[] s2 = new double[48];
+            int eStride = A * A * blocks * cin * cb;
             for (int ci = 0; ci < cin; ci++) {
-                long at = wOff + ((long) co * cin + ci) * 27;
                 for (int k = 0; k < 27; k++) {
-                    g[k] = w.getAtIndex(JAVA_FLOAT, at + k);
+                    g[k] = wc[ci * 27 + k];
                 }
                 // Along kw: (kd, kh, 3) -> (kd, kh, 4).
                 for (int r = 0; r < 9; r++) {
@@ -211,16 +244,16 @@ final class CpuWinograd {
                         gTransform(s1, kd * 12 + kw, 4, s2, kd * 16 + kw, 4);
                     }
                 }
-                // Along kd: (3, 4, 4) -> (4, 4, 4), straight into the packed array.
+                // Along kd: (3, 4, 4) -> (4, 4, 4), straight into the packed array (e = kd*16 + hw).
                 for (int hw = 0; hw < 16; hw++) {
                     double g0 = s2[hw];
                     double g1 = s2[16 + hw];
                     double g2 = s2[32 + hw];
-                    double[] t = {g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2};
-                    for (int kd = 0; kd < 4; kd++) {
-                        int e = kd * 16 + hw;
-                        u[((e * blocks + co / cb) * cin + ci) * cb + co % cb] = (float) t[kd];
-                    }
+                    int o = ((hw * blocks + co / cb) * cin + ci) * cb + co % cb;
+                    u[o] = (float) g0;
+                    u[o + eStride] = (float) ((g0 + g1 + g2) / 2);
+                    u[o + 2 * eStride] = (float) ((g0 - g1 + g2) / 2);
+                    u[o + 3 * eStride] = (float) g2;
                 }
             }
         });
@@ -241,90 +274,94 @@ final class CpuWinograd {
     // ---- input: V = B^T d B per tile ----
 
     /**
-     * v[e*cin*tt + ci*tt + (t - t0)] = (B^T d B)[e] of the 4x4x4 input window of tile t, for the tiles
-     * [t0, t1) of one sample x (cin, D, H, W). Tiles are taken by segments of one tile row, so that
-     * each stage is a loop over consecutive tile columns.
+     * v[e*cin*tt + ci*tt + i] = (B^T d B)[e] of the 4x4x4 input window of the i-th tile of the tile
+     * rows [r0, r1) of one sample x (cin, D, H, W), tiles in (tile depth, tile row, tile column) order.
+     * The rows are taken by pieces of one tile depth, so that the first stage (along W) of an input
+     * row is shared by the two tile rows that read it.
      */
-    private static void inputTransform(MemorySegment x, long xBase, int cin, int[] in, int t0, int t1, float[] v,
+    private static void inputTransform(MemorySegment x, long xBase, int cin, int[] in, int r0, int r1, float[] v,
                                        int tt, Scratch s) {
         int tw = (in[2] + 1) / 2;
-        int plane = (in[1] + 1) / 2 * tw;
+        int th = (in[1] + 1) / 2;
         long vol = (long) in[0] * in[1] * in[2];
         int eStride = cin * tt;
-        for (int t = t0; t < t1; ) {
-            int a = t / plane;
-            int bRow = t % plane / tw;
-            int c0 = t % tw;
-            int len = Math.min(tw - c0, t1 - t);
+        int pos = 0;
+        for (int row = r0; row < r1; ) {
+            int a = row / th;
+            int b0 = row % th;
+            int nb = Math.min(th - b0, r1 - row);
             for (int ci = 0; ci < cin; ci++) {
-                inputSegment(x, xBase + ci * vol, in, a, bRow, c0, len, v, ci * tt + t - t0, eStride, s);
+                inputPiece(x, xBase + ci * vol, in, a, b0, nb, v, ci * tt + pos, eStride, s);
             }
-            t += len;
+            pos += nb * tw;
+            row += nb;
         }
     }
 
-    /** The transforms of tiles (a, bRow, c0 .. c0+len) of one channel into v[e*eStride + at + i]. */
-    private static void inputSegment(MemorySegment x, long cBase, int[] in, int a, int bRow, int c0, int len,
-                                     float[] v, int at, int eStride, Scratch s) {
-        float[] r = s.rows(ELEMS * len);
-        float[] h = s.mid(ELEMS * len);
-        float[] line = s.line(2 * len + 2);
-        int wFirst = 2 * c0 - 1;
-        int lo = Math.max(0, wFirst);
-        int hi = Math.min(in[2], wFirst + 2 * len + 2);
-        // Stage 1, along W: r[((j*4 + i)*4 + kw)*len + c] for input slice j and row i of the window.
+    /** The transforms of tile rows b0 .. b0+nb-1 at tile depth a of one channel, into v[e*eStride + at + i]. */
+    private static void inputPiece(MemorySegment x, long cBase, int[] in, int a, int b0, int nb, float[] v, int at,
+                                   int eStride, Scratch s) {
+        int tw = (in[2] + 1) / 2;
+        int rows = 2 * nb + 2;
+        int len = A * tw;
+        float[] r = s.rows(A * rows * len);
+        float[] h = s.mid(ELEMS * tw);
+        float[] line = s.line(2 * tw + 2);
+        // line[1 + w] = x[.., w]; the padding column in front and the columns past W stay zero.
+        Arrays.fill(line, 0, 2 * tw + 2, 0f);
+        // Stage 1, along W: r[((j*rows + i)*4 + kw)*tw + c] for input slice j and input row i of the piece.
         for (int j = 0; j < A; j++) {
             int d = 2 * a - 1 + j;
-            for (int i = 0; i < A; i++) {
-                int hh = 2 * bRow - 1 + i;
-                int o = (j * A + i) * A * len;
+            for (int i = 0; i < rows; i++) {
+                int hh = 2 * b0 - 1 + i;
+                int o = (j * rows + i) * len;
                 if (d < 0 || d >= in[0] || hh < 0 || hh >= in[1]) {
-                    Arrays.fill(r, o, o + A * len, 0f);
+                    Arrays.fill(r, o, o + len, 0f);
                     continue;
                 }
-                Arrays.fill(line, 0, 2 * len + 2, 0f);
-                MemorySegment.copy(x, JAVA_FLOAT, (cBase + ((long) d * in[1] + hh) * in[2] + lo) * 4, line,
-                        lo - wFirst, hi - lo);
-                for (int c = 0; c < len; c++) {
+                MemorySegment.copy(x, JAVA_FLOAT, (cBase + ((long) d * in[1] + hh) * in[2]) * 4, line, 1, in[2]);
+                for (int c = 0; c < tw; c++) {
                     float d0 = line[2 * c];
                     float d1 = line[2 * c + 1];
                     float d2 = line[2 * c + 2];
                     float d3 = line[2 * c + 3];
                     r[o + c] = d0 - d2;
-                    r[o + len + c] = d1 + d2;
-                    r[o + 2 * len + c] = d2 - d1;
-                    r[o + 3 * len + c] = d1 - d3;
+                    r[o + tw + c] = d1 + d2;
+                    r[o + 2 * tw + c] = d2 - d1;
+                    r[o + 3 * tw + c] = d1 - d3;
                 }
             }
         }
-        // Stage 2, along H: h[((j*4 + kh)*4 + kw)*len + c].
-        for (int j = 0; j < A; j++) {
-            for (int kw = 0; kw < A; kw++) {
-                int from = (j * A * A + kw) * len;
-                bt(r, from, A * len, h, from, A * len, len);
+        for (int bb = 0; bb < nb; bb++) {
+            // Stage 2, along H: h[((j*4 + kh)*4 + kw)*tw + c] from input rows 2*bb .. 2*bb+3.
+            for (int j = 0; j < A; j++) {
+                for (int kw = 0; kw < A; kw++) {
+                    bt(r, (j * rows + 2 * bb) * len + kw * tw, len, h, (j * A * A + kw) * tw, A * tw, tw);
+                }
             }
-        }
-        // Stage 3, along D: v[((kd*4 + kh)*4 + kw)*eStride + at + c].
-        for (int hw = 0; hw < A * A; hw++) {
-            int q = hw * len;
-            int o = hw * eStride + at;
-            int e = A * A * eStride;
-            for (int c = 0; c < len; c++) {
-                float q0 = h[q + c];
-                float q1 = h[q + 16 * len + c];
-                float q2 = h[q + 32 * len + c];
-                float q3 = h[q + 48 * len + c];
-                v[o + c] = q0 - q2;
-                v[o + e + c] = q1 + q2;
-                v[o + 2 * e + c] = q2 - q1;
-                v[o + 3 * e + c] = q1 - q3;
+            // Stage 3, along D: v[((kd*4 + kh)*4 + kw)*eStride + at + bb*tw + c].
+            for (int hw = 0; hw < A * A; hw++) {
+                bt(h, hw * tw, A * A * tw, v, hw * eStride + at + bb * tw, A * A * eStride, tw);
             }
         }
     }
 
     /** dst[to + i*ds + c] = (B^T d)[i] for d_k = src[from + k*ss + c], over c < len. */
     private static void bt(float[] src, int from, int ss, float[] dst, int to, int ds, int len) {
-        for (int c = 0; c < len; c++) {
+        int c = 0;
+        if (F != null) {
+            for (; c <= len - LANES; c += LANES) {
+                FloatVector d0 = FloatVector.fromArray(F, src, from + c);
+                FloatVector d1 = FloatVector.fromArray(F, src, from + ss + c);
+                FloatVector d2 = FloatVector.fromArray(F, src, from + 2 * ss + c);
+                FloatVector d3 = FloatVector.fromArray(F, src, from + 3 * ss + c);
+                d0.sub(d2).intoArray(dst, to + c);
+                d1.add(d2).intoArray(dst, to + ds + c);
+                d2.sub(d1).intoArray(dst, to + 2 * ds + c);
+                d1.sub(d3).intoArray(dst, to + 3 * ds + c);
+            }
+        }
+        for (; c < len; c++) {
             float d0 = src[from + c];
             float d1 = src[from + ss + c];
             float d2 = src[from + 2 * ss + c];
@@ -333,6 +370,29 @@ final class CpuWinograd {
             dst[to + ds + c] = d1 + d2;
             dst[to + 2 * ds + c] = d2 - d1;
             dst[to + 3 * ds + c] = d1 - d3;
+        }
+    }
+
+    /** dst[to + i*ds + c] = (A^T m)[i] for m_k = src[from + k*ss + c], over c < len, i < 2. */
+    private static void at(float[] src, int from, int ss, float[] dst, int to, int ds, int len) {
+        int c = 0;
+        if (F != null) {
+            for (; c <= len - LANES; c += LANES) {
+                FloatVector m0 = FloatVector.fromArray(F, src, from + c);
+                FloatVector m1 = FloatVector.fromArray(F, src, from + ss + c);
+                FloatVector m2 = FloatVector.fromArray(F, src, from + 2 * ss + c);
+                FloatVector m3 = FloatVector.fromArray(F, src, from + 3 * ss + c);
+                m0.add(m1).add(m2).intoArray(dst, to + c);
+                m1.sub(m2).sub(m3).intoArray(dst, to + ds + c);
+            }
+        }
+        for (; c < len; c++) {
+            float m0 = src[from + c];
+            float m1 = src[from + ss + c];
+            float m2 = src[from + 2 * ss + c];
+            float m3 = src[from + 3 * ss + c];
+            dst[to + c] = m0 + m1 + m2;
+            dst[to + ds + c] = m1 - m2 - m3;
         }
     }
 
@@ -365,64 +425,40 @@ final class CpuWinograd {
 
     // ---- output: Y = A^T m A per tile, bias, ReLU ----
 
-    /** Writes the outputs of tiles [t0, t1) of one sample y (cout, D, H, W) from the products m. */
-    private static void outputTransform(float[] m, int cout, int coutR, int[] in, int t0, int t1, int tt, float[] b,
-                                        boolean hasBias, boolean relu, MemorySegment y, long yBase, Scratch s) {
+    /** Writes the outputs of the tile rows [r0, r1) of one sample y (cout, D, H, W) from the products m. */
+    private static void outputTransform(float[] m, int cout, int coutR, int[] in, int r0, int r1, int tt, float[] b,
+                                        boolean relu, MemorySegment y, long yBase, Scratch s) {
         int tw = (in[2] + 1) / 2;
-        int plane = (in[1] + 1) / 2 * tw;
+        int th = (in[1] + 1) / 2;
         long vol = (long) in[0] * in[1] * in[2];
         int eStride = coutR * tt;
-        for (int t = t0; t < t1; ) {
-            int a = t / plane;
-            int bRow = t % plane / tw;
-            int c0 = t % tw;
-            int len = Math.min(tw - c0, t1 - t);
+        for (int row = r0; row < r1; row++) {
+            int at = (row - r0) * tw;
             for (int co = 0; co < cout; co++) {
-                outputSegment(m, co * tt + t - t0, eStride, in, a, bRow, c0, len, b[co], hasBias, relu, y,
-                        yBase + co * vol, s);
+                outputRow(m, co * tt + at, eStride, in, row / th, row % th, tw, b[co], relu, y, yBase + co * vol, s);
             }
-            t += len;
         }
     }
 
-    private static void outputSegment(float[] m, int at, int eStride, int[] in, int a, int bRow, int c0, int len,
-                                      float bias, boolean hasBias, boolean relu, MemorySegment y, long cBase,
-                                      Scratch s) {
-        float[] r = s.rows(32 * len);
-        float[] h = s.mid(16 * len);
-        float[] line = s.line(2 * len);
-        // Stage 1, along D: r[((od*4 + kh)*4 + kw)*len + c].
-        int e = 16 * eStride;
+    /** The 2x2 output rows of tile row (a, bRow) of one channel: A^T m A over its tw tiles, + bias, ReLU. */
+    private static void outputRow(float[] m, int at, int eStride, int[] in, int a, int bRow, int tw, float bias,
+                                  boolean relu, MemorySegment y, long cBase, Scratch s) {
+        float[] r = s.rows(32 * tw);
+        float[] h = s.mid(16 * tw);
+        float[] line = s.line(2 * tw);
+        // Stage 1, along D: r[((od*4 + kh)*4 + kw)*tw + c].
         for (int hw = 0; hw < A * A; hw++) {
-            int from = hw * eStride + at;
-            int o = hw * len;
-            for (int c = 0; c < len; c++) {
-                float m0 = m[from + c];
-                float m1 = m[from + e + c];
-                float m2 = m[from + 2 * e + c];
-                float m3 = m[from + 3 * e + c];
-                r[o + c] = m0 + m1 + m2;
-                r[o + 16 * len + c] = m1 - m2 - m3;
-            }
+            at(m, hw * eStride + at, A * A * eStride, r, hw * tw, A * A * tw, tw);
         }
-        // Stage 2, along H: h[((od*2 + oh)*4 + kw)*len + c].
+        // Stage 2, along H: h[((od*2 + oh)*4 + kw)*tw + c].
         for (int od = 0; od < 2; od++) {
             for (int kw = 0; kw < A; kw++) {
-                int from = (od * 16 + kw) * len;
-                int o = (od * 8 + kw) * len;
-                for (int c = 0; c < len; c++) {
-                    float m0 = r[from + c];
-                    float m1 = r[from + 4 * len + c];
-                    float m2 = r[from + 8 * len + c];
-                    float m3 = r[from + 12 * len + c];
-                    h[o + c] = m0 + m1 + m2;
-                    h[o + 4 * len + c] = m1 - m2 - m3;
-                }
+                at(r, (od * 16 + kw) * tw, A * tw, h, (od * 8 + kw) * tw, A * tw, tw);
             }
         }
-        // Stage 3, along W, then bias and ReLU, into each output row of the segment.
-        int w0 = 2 * c0;
-        int width = Math.min(2 * len, in[2] - w0);
+        // Stage 3, along W, + bias, then the ReLU (a floor of 0, or none), into each output row; the last
+        // tile of an odd width is half outside.
+        float floor = relu ? 0f : Float.NEGATIVE_INFINITY;
         for (int od = 0; od < 2; od++) {
             int d = 2 * a + od;
             for (int oh = 0; oh < 2; oh++) {
@@ -430,27 +466,16 @@ final class CpuWinograd {
                 if (d >= in[0] || hh >= in[1]) {
                     continue;
                 }
-                int from = (od * 2 + oh) * 4 * len;
-                for (int c = 0; c < len; c++) {
+                int from = (od * 2 + oh) * 4 * tw;
+                for (int c = 0; c < tw; c++) {
                     float m0 = h[from + c];
-                    float m1 = h[from + len + c];
-                    float m2 = h[from + 2 * len + c];
-                    float m3 = h[from + 3 * len + c];
-                    line[2 * c] = m0 + m1 + m2;
-                    line[2 * c + 1] = m1 - m2 - m3;
+                    float m1 = h[from + tw + c];
+                    float m2 = h[from + 2 * tw + c];
+                    float m3 = h[from + 3 * tw + c];
+                    line[2 * c] = Math.max(m0 + m1 + m2 + bias, floor);
+                    line[2 * c + 1] = Math.max(m1 - m2 - m3 + bias, floor);
                 }
-                if (hasBias) {
-                    for (int c = 0; c < width; c++) {
-                        line[c] += bias;
-                    }
-                }
-                if (relu) {
-                    for (int c = 0; c < width; c++) {
-                        line[c] = Math.max(line[c], 0f);
-                    }
-                }
-                MemorySegment.copy(line, 0, y, JAVA_FLOAT, (cBase + ((long) d * in[1] + hh) * in[2] + w0) * 4,
-                        width);
+                MemorySegment.copy(line, 0, y, JAVA_FLOAT, (cBase + ((long) d * in[1] + hh) * in[2]) * 4, in[2]);
             }
         }
     }

@@ -177,7 +177,6 @@ class CpuWinogradTest {
         Random r = new Random(seed);
         ConvGeometry g = new Case(2, 17, 33, new int[] {9, 10, 11}).geometry();
         long n = g.batch() * g.outChannels() * g.outVolume();
-        int bw = CpuConvGemm.BW;
         try (Arena arena = Arena.ofShared()) {
             MemorySegment x = normal(arena, r, g.batch() * g.inChannels() * g.inVolume(), 1);
             MemorySegment w = normal(arena, r, g.outChannels() * g.inChannels() * 27L, 0.05);
@@ -196,12 +195,12 @@ class CpuWinogradTest {
                 }
             };
             CpuWinograd.Runner parallel = Parallel::forEach;
-            int[] splits = {bw, 2 * bw, CpuWinograd.tilesPerTask(g), CpuConvGemm.roundUp(2000, bw)};
+            int[] splits = {1, 2, 3, CpuWinograd.rowsPerTask(g), 1000};
             for (int split : splits) {
                 for (CpuWinograd.Runner runner : new CpuWinograd.Runner[] {serial, reversed, parallel}) {
                     MemorySegment y = poisoned(arena, n);
                     CpuWinograd.forward(x, 0, w, 0, b, 0, y, 0, g, true, split, runner);
-                    assertArrayEquals(expected, floats(y), "tiles per task " + split);
+                    assertArrayEquals(expected, floats(y), "tile rows per task " + split);
                 }
             }
             assertTrue(Arrays.stream(splits).distinct().count() > 2, "several splits tried");
