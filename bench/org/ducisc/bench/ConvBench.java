@@ -89,7 +89,8 @@ public class ConvBench {
         }
     }
 
-    static final int BATCH = 2;
+    /** Batch size: 2 as the training step (default); -Dbatch=1 for the sliding window's single windows. */
+    static final int BATCH = Integer.getInteger("batch", 2);
 
     @Param({"c1_16", "c16_16", "c32_32", "c64_64", "c128_128", "down16_32", "down32_64", "up32_16", "head16_2"})
     public String shape;

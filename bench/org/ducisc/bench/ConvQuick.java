@@ -9,6 +9,7 @@ import java.util.Locale;
  * wall time and the median process CPU time of a few runs, and GFLOP/s for both. CPU-time GFLOP/s
  * divided by the thread count estimates the speed on an idle machine.
  * {@code java --add-modules jdk.incubator.vector -cp target/benchmarks.jar org.ducisc.bench.ConvQuick c32_32 ...}
+ * (-Druns=N timed runs, default 5; -Ddirections=forward,...; -Dbatch=1 for batch 1, default 2).
  */
 public final class ConvQuick {
     private ConvQuick() {

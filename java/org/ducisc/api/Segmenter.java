@@ -7,11 +7,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Semaphore;
 import org.ducisc.core.Device;
+import org.ducisc.data.Dataset;
 import org.ducisc.data.DatasetKind;
 import org.ducisc.eval.CaseMetrics;
+import org.ducisc.eval.Evaluation;
+import org.ducisc.eval.MetricRules;
 import org.ducisc.eval.SegmentationMetrics;
 import org.ducisc.eval.SlidingWindow;
 import org.ducisc.io.Pth;
@@ -53,11 +57,14 @@ public final class Segmenter implements AutoCloseable {
     private final int threads;
     private final Semaphore turns;
     private final String source;
+    private final Path runConfig;
     private volatile boolean closed;
 
-    private Segmenter(VNet net, SlidingWindow window, boolean largestComponent, int threads, String source) {
+    private Segmenter(VNet net, SlidingWindow window, Path runConfig, boolean largestComponent, int threads,
+                      String source) {
         this.net = net;
         this.window = window;
+        this.runConfig = runConfig;
         this.largestComponent = largestComponent;
         this.threads = threads;
         this.turns = new Semaphore(threads, true);
@@ -100,15 +107,16 @@ public final class Segmenter implements AutoCloseable {
             throw new IllegalArgumentException("ground truth has " + groundTruth.length + " voxels, the image "
                     + Arrays.toString(image.shape()) + " has " + image.voxelCount());
         }
-        float[] probability;
+        SlidingWindow.Prediction prediction;
         enter();
         try {
-            probability = window.foregroundProbability(net, Volume.ofFloats(image.shape(), image.voxels(),
-                    image.spacing(), null)).floats();
+            prediction = window.segment(net, net.device(), Volume.ofFloats(image.shape(), image.voxels(),
+                    image.spacing(), null), largestComponent);
         } finally {
             turns.release();
         }
-        Volume labels = SlidingWindow.threshold(Volume.ofFloats(image.shape(), probability), largestComponent);
+        float[] probability = prediction.probability().floats();
+        Volume labels = prediction.labels();
         Metrics metrics = null;
         if (groundTruth != null) {
             CaseMetrics m = SegmentationMetrics.evaluate(labels.labels(), groundTruth, image.shape(), image.spacing());
@@ -141,6 +149,62 @@ public final class Segmenter implements AutoCloseable {
         return predict(img, truth.labels());
     }
 
+    /**
+     * Segments each listed case of a data set and scores it against the case's label, in order, as the
+     * reference's {@code test_all_case} does: the segmenter's window, threshold and largest-component
+     * setting, then Dice, Jaccard, HD95 and ASD at unit spacing (voxels), as the reference calls medpy.
+     * The training's validation and {@code ./ducisc test} compute the same numbers. Holds one of the
+     * segmenter's turns ({@link Builder#threads}) for the whole list.
+     *
+     * @param rootPath    the folder holding the data set (as {@link TrainingRun#create} takes it)
+     * @param datasetName LA, Pancreas, IAN or NIfTI (an MSD / nnU-Net folder)
+     * @param cases       case names, or null for the data set's test list
+     * @param metricRules "reference" (the authors' rule for empty masks) or "monai" ({@link MetricRules})
+     * @param listener    called after each case with its metrics and its label map (uint8, in the image's
+     *                    geometry), or null
+     * @return every case's metrics and their summary (mean, population std, undefined cases)
+     * @throws IllegalArgumentException an unknown data set or rule, an empty list, or a case the window cannot
+     *                                  take (the message names it)
+     * @throws IOException              the data set or a case cannot be read
+     */
+    public EvaluationReport evaluate(Path rootPath, String datasetName, List<String> cases, String metricRules,
+                                     Evaluation.Listener listener) throws IOException {
+        MetricRules rules = MetricRules.parse(Objects.requireNonNull(metricRules, "metricRules"));
+        Dataset dataset = Dataset.open(datasetName, rootPath);
+        List<String> list = cases == null ? dataset.testCases() : List.copyOf(cases);
+        enter();
+        try {
+            return new EvaluationReport(Evaluation.run(net, net.device(), dataset, list, window, largestComponent,
+                    rules, listener), rules);
+        } finally {
+            turns.release();
+        }
+    }
+
+    /** {@link #evaluate(Path, String, List, String, Evaluation.Listener)} of the test list under the reference's rules. */
+    public EvaluationReport evaluate(Path rootPath, String datasetName) throws IOException {
+        return evaluate(rootPath, datasetName, null, MetricRules.REFERENCE.label(), null);
+    }
+
+    /**
+     * Segments listed cases of a data set that have no label (a NIfTI folder's {@code imagesTs} without
+     * {@code labelsTs}), in order, with the same window and threshold as {@link #evaluate}.
+     *
+     * @param listener receives each case's label map (uint8, in the image's geometry)
+     * @throws IllegalArgumentException an unknown data set, or a case the window cannot take (names it)
+     * @throws IOException              the data set or a case cannot be read
+     */
+    public void segmentCases(Path rootPath, String datasetName, List<String> cases,
+                             Evaluation.PredictionListener listener) throws IOException {
+        Dataset dataset = Dataset.open(datasetName, rootPath);
+        enter();
+        try {
+            Evaluation.predict(net, net.device(), dataset, List.copyOf(cases), window, largestComponent, listener);
+        } finally {
+            turns.release();
+        }
+    }
+
     /** The window size (W, H, D). */
     public int[] patch() {
         return window.patch();
@@ -149,6 +213,14 @@ public final class Segmenter implements AutoCloseable {
     /** The window steps {xy, z}. */
     public int[] strides() {
         return new int[] {window.strideXY(), window.strideZ()};
+    }
+
+    /**
+     * The training run's config.json that gave the patch or strides (options left unset, checkpoint in a
+     * run folder), or null when they came from the options or a data set's defaults.
+     */
+    public Path runConfig() {
+        return runConfig;
     }
 
     /** Whether only the largest connected component of the label map is kept. */
@@ -215,9 +287,12 @@ public final class Segmenter implements AutoCloseable {
     }
 
     /**
-     * Options of a {@link Segmenter}. Unset options take the values of the data set named in the
-     * checkpoint's metadata ({@code ./ducisc train} records it), else the left atrium's: patch 112x112x80,
-     * strides 18 (W, H) and 4 (D), as in the reference's evaluation.
+     * Options of a {@link Segmenter}. Unset window options (patch, strides) are, in this order: those of the
+     * training run whose folder holds the checkpoint file (its {@code config.json}: the training patch, and
+     * the data set's strides cut to it, the window of the run's own test report); else those of the
+     * {@link #defaultDataset default data set}; else of the data set named in the checkpoint's metadata
+     * ({@code ./ducisc train} records it); else the left atrium's: patch 112x112x80, strides 18 (W, H) and
+     * 4 (D), as in the reference's evaluation.
      */
     public static final class Builder {
         private final Path file;
@@ -229,6 +304,7 @@ public final class Segmenter implements AutoCloseable {
         private boolean largestComponent = true;
         private int windowBatch = SlidingWindow.DEFAULT_WINDOW_BATCH;
         private int threads = 1;
+        private String defaultDataset;
 
         private Builder(Path file, InputStream stream) {
             this.file = file;
@@ -250,10 +326,29 @@ public final class Segmenter implements AutoCloseable {
             return this;
         }
 
-        /** The steps between windows along W and H ({@code xy}) and along D ({@code z}); 1 up to the patch side. */
+        /**
+         * The steps between windows along W and H ({@code xy}) and along D ({@code z}); 1 up to the patch side,
+         * or 0 to leave that one unset (its default, see the class comment).
+         *
+         * @throws IllegalArgumentException for a negative step
+         */
         public Builder strides(int xy, int z) {
+            if (xy < 0 || z < 0) {
+                throw new IllegalArgumentException("strides must be between 1 and the patch side (0: the default), got xy "
+                        + xy + " and z " + z);
+            }
             this.strideXY = xy;
             this.strideZ = z;
+            return this;
+        }
+
+        /**
+         * The data set (LA, Pancreas, IAN, NIfTI) whose patch and strides fill unset window options when the
+         * checkpoint's folder has no training run's config.json; default: the data set in the checkpoint's
+         * metadata.
+         */
+        public Builder defaultDataset(String name) {
+            this.defaultDataset = Objects.requireNonNull(name, "name");
             return this;
         }
 
@@ -314,13 +409,18 @@ public final class Segmenter implements AutoCloseable {
 
         private Segmenter load(Path checkpoint, String source, Device dev) throws IOException {
             DatasetKind kind = DatasetKind.LA; // a .pth carries no metadata: the reference's LA defaults
-            if (!Pth.isZip(checkpoint)) {
+            if (defaultDataset != null) {
+                kind = DatasetKind.parse(defaultDataset);
+            } else if (!Pth.isZip(checkpoint)) {
                 try (Safetensors header = Safetensors.read(checkpoint)) {
                     String dataset = header.metadata().get("dataset");
                     kind = dataset == null ? DatasetKind.LA : DatasetKind.parse(dataset);
                 }
             }
-            int[] p = patch != null ? patch : kind.patch();
+            // The run folder's window, for options left unset; a stream has no folder.
+            RunWindow run = file == null || (patch != null && strideXY > 0 && strideZ > 0) ? null
+                    : RunWindow.beside(file);
+            int[] p = patch != null ? patch : run != null ? run.patch() : kind.patch();
             for (int side : p) {
                 if (side < VNet.SIZE_MULTIPLE || side % VNet.SIZE_MULTIPLE != 0) {
                     throw new IllegalArgumentException("patch " + p[0] + "x" + p[1] + "x" + p[2] + ": every side must be"
@@ -328,8 +428,11 @@ public final class Segmenter implements AutoCloseable {
                             + side + " is not");
                 }
             }
-            SlidingWindow window = new SlidingWindow(p, strideXY > 0 ? strideXY : kind.strideXY(),
-                    strideZ > 0 ? strideZ : kind.strideZ(), windowBatch);
+            int[] runStrides = run == null ? null : run.strides(p);
+            SlidingWindow window = new SlidingWindow(p,
+                    strideXY > 0 ? strideXY : run != null ? runStrides[0] : kind.strideXY(),
+                    strideZ > 0 ? strideZ : run != null ? runStrides[1] : kind.strideZ(), windowBatch);
+            Path runConfig = run == null ? null : run.config();
             VNet net = Checkpoint.load(checkpoint, dev);
             try {
                 if (net.config().inChannels() != 1) {
@@ -340,7 +443,7 @@ public final class Segmenter implements AutoCloseable {
                     throw new IllegalArgumentException(source + ": the network has " + net.config().classes()
                             + " classes; the segmenter needs background and foreground (2)");
                 }
-                Segmenter s = new Segmenter(net, window, largestComponent, threads, source);
+                Segmenter s = new Segmenter(net, window, runConfig, largestComponent, threads, source);
                 LOG.log(Level.DEBUG, () -> "segmenter loaded " + source + ": " + net.config() + ", "
                         + net.parameterCount() + " parameters, patch " + Arrays.toString(window.patch())
                         + ", strides " + window.strideXY() + "/" + window.strideZ());

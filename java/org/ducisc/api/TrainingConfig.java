@@ -189,11 +189,8 @@ public final class TrainingConfig {
         return this;
     }
 
-    /**
-     * The trainer's form of these options (after {@link #validate()}): for the command line, which runs
-     * seed sweeps and prints standard deviations the API does not offer yet. Not part of the stable API.
-     */
-    public Trainer.Settings settings() {
+    /** The trainer's form of these options (after {@link #validate()}), for {@link TrainingRun} and {@link SeedSweepRun}. */
+    Trainer.Settings settings() {
         DuciscConfig d = DuciscConfig.defaults();
         double thresholdInit = b.fixedThreshold == null ? d.thresholdInit() : b.fixedThreshold;
         DuciscConfig loss = new DuciscConfig(b.warmup, b.lambdaTeacher, b.lambdaMix, b.lambdaProto, b.lambdaMixProto,

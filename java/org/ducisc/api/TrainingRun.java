@@ -7,8 +7,6 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.ducisc.core.Device;
 import org.ducisc.data.Dataset;
-import org.ducisc.eval.CaseMetrics;
-import org.ducisc.eval.MetricSummary;
 import org.ducisc.train.DuciscStep;
 import org.ducisc.train.RunFolder;
 import org.ducisc.train.Thresholds;
@@ -59,10 +57,22 @@ public final class TrainingRun {
      * (labelnum against train.list, the patch against the volumes when padding is off, the run folder's
      * writability, a resumed run's saved configuration).
      *
+     * @throws org.ducisc.core.ExistingRunException the run folder already holds a run, and neither resume nor overwrite is set
      * @throws IllegalArgumentException an option is invalid (the message names it, in neutral words)
      * @throws IOException              the data set's lists cannot be read or the run folder not created
      */
     public static TrainingRun create(Path rootPath, TrainingConfig config) throws IOException {
+        Opened o = open(rootPath, config);
+        Trainer.validate(o.dataset(), o.settings());
+        return new TrainingRun(o.dataset(), o.settings(), o.device());
+    }
+
+    /** A configuration's data set, trainer settings and device, its run folder discarded when asked to. */
+    record Opened(Dataset dataset, Trainer.Settings settings, Device device) {
+    }
+
+    /** Checks {@code config}'s ranges, selects its device, opens the data set and discards an old run when asked. */
+    static Opened open(Path rootPath, TrainingConfig config) throws IOException {
         Objects.requireNonNull(rootPath, "rootPath");
         config.validate();
         Device dev = DeviceOption.select(config.device());
@@ -70,9 +80,7 @@ public final class TrainingRun {
         if (config.overwrite()) {
             RunFolder.discard(config.output());
         }
-        Trainer.Settings settings = config.settings();
-        Trainer.validate(data, settings);
-        return new TrainingRun(data, settings, dev);
+        return new Opened(data, config.settings(), dev);
     }
 
     /**
@@ -91,7 +99,14 @@ public final class TrainingRun {
         }
         LOG.log(Level.DEBUG, () -> "training " + settings.method() + " on " + dataset.dir() + " into "
                 + settings.runDir());
-        Trainer.Result r = Trainer.run(dataset, settings, device, new Trainer.Listener() {
+        Trainer.Result r = Trainer.run(dataset, settings, device, listener(listener, stop));
+        LOG.log(Level.DEBUG, () -> "training ended" + (stop.get() ? " on request" : "") + "; last checkpoint " + r.last());
+        return result(r);
+    }
+
+    /** The trainer's form of {@code listener} (may be null), asking {@code stop} after each iteration. */
+    static Trainer.Listener listener(TrainingListener listener, AtomicBoolean stop) {
+        return new Trainer.Listener() {
             @Override
             public void iteration(long iteration, DuciscStep.Losses losses, Thresholds thresholds) {
                 if (listener != null) {
@@ -112,18 +127,13 @@ public final class TrainingRun {
             public boolean stopRequested() {
                 return stop.get();
             }
-        });
-        LOG.log(Level.DEBUG, () -> "training ended" + (stop.get() ? " on request" : "") + "; last checkpoint " + r.last());
-        return new TrainingResult(r.last(), mean(r.lastTest()), r.best(), r.bestIteration(), mean(r.bestTest()),
-                r.lastTest().cases());
+        };
     }
 
-    private static Metrics mean(MetricSummary summary) {
-        if (summary == null) {
-            return null;
-        }
-        CaseMetrics m = summary.mean();
-        return new Metrics(m.dice(), m.jaccard(), m.hd95(), m.asd());
+    /** A finished run's checkpoints and test metrics as the API's record. */
+    static TrainingResult result(Trainer.Result r) {
+        return new TrainingResult(r.last(), MetricStats.of(r.lastTest()), r.best(), r.bestIteration(),
+                MetricStats.of(r.bestTest()));
     }
 
     /**

@@ -10,7 +10,9 @@
  *   <li>{@link org.ducisc.api.Segmenter}: a trained network loaded from a checkpoint, and
  *       {@link org.ducisc.api.Segmenter#predict(Image) predict}, which turns an {@link org.ducisc.api.Image}
  *       into a {@link org.ducisc.api.Segmentation} (label map, foreground probability, and
- *       {@link org.ducisc.api.Metrics} when a ground truth is given).</li>
+ *       {@link org.ducisc.api.Metrics} when a ground truth is given), and
+ *       {@link org.ducisc.api.Segmenter#evaluate evaluate}, which scores it over a data set's case list
+ *       as {@code ./ducisc test} does ({@link org.ducisc.api.EvaluationReport}).</li>
  *   <li>{@link org.ducisc.api.TrainingRun}: the configuration of {@code ./ducisc train}, built in code, run
  *       with a {@link org.ducisc.api.TrainingListener} and stopped cleanly with
  *       {@link org.ducisc.api.TrainingRun#stop()}.</li>

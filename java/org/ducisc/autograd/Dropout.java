@@ -36,6 +36,11 @@ public final class Dropout {
         java.util.Arrays.fill(maskShape, 1);
         maskShape[0] = n;
         maskShape[1] = c;
-        return ElementwiseGrad.mul(x, Variable.constant(Tensor.of(x.value().device(), mask, maskShape)));
+        Tensor m = Tensor.of(x.value().device(), mask, maskShape);
+        Variable y = ElementwiseGrad.mul(x, Variable.constant(m));
+        if (!y.requiresGrad()) {
+            m.close(); // no gradient rule holds the mask
+        }
+        return y;
     }
 }

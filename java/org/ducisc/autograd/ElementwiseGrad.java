@@ -139,7 +139,8 @@ public final class ElementwiseGrad {
         return out;
     }
 
-    private static Tensor productReduced(Tensor g, Tensor other, long[] shape) {
+    /** g*other summed down to {@code shape} (the gradient of one factor of a broadcast product). */
+    static Tensor productReduced(Tensor g, Tensor other, long[] shape) {
         Tensor p = Elementwise.mul(g, other);
         Tensor r = reduceTo(p, shape);
         if (r != p) {

@@ -26,6 +26,31 @@ public final class ReductionsGrad {
         return Variable.result("mean", y, g -> new Tensor[] {expand(g, kept, xs, (float) (1.0 / count))}, x);
     }
 
+    /**
+     * sum(x * weight) over {@code dims} (all if none), reduced dims dropped unless {@code keepDims};
+     * {@code weight} is a constant broadcastable to x (a mask, a soft label, a target). The same
+     * values and gradient, bit for bit, as {@code sum(mul(x, constant(weight)))}, without keeping the
+     * product (the size of x) alive until the memory scope ends: it is freed once summed, as
+     * PyTorch frees an intermediate nothing saved.
+     *
+     * @throws IllegalArgumentException if weight does not broadcast with x
+     */
+    public static Variable weightedSum(Variable x, Tensor weight, boolean keepDims, int... dims) {
+        Tensor xv = x.value();
+        long[] productShape = Shapes.broadcast("weightedSum", xv.shape(), weight.shape());
+        Tensor y;
+        try (Tensor product = Elementwise.mul(xv, weight)) {
+            y = Reductions.sum(product, keepDims, dims);
+        }
+        long[] xs = xv.shape();
+        long[] kept = keptShape(productShape, dims);
+        return Variable.result("weightedSum", y, g -> {
+            try (Tensor spread = expand(g, kept, productShape, 1f)) {
+                return new Tensor[] {ElementwiseGrad.productReduced(spread, weight, xs)};
+            }
+        }, x);
+    }
+
     public static Variable sumAll(Variable x) {
         return sum(x, false);
     }
@@ -39,7 +64,7 @@ public final class ReductionsGrad {
      * gradient reaches only those elements. With an empty mask the result is NaN (0/0), as in PyTorch.
      */
     public static Variable maskedMean(Variable x, Tensor mask) {
-        Variable total = sumAll(ElementwiseGrad.mul(x, Variable.constant(mask)));
+        Variable total = weightedSum(x, mask, false);
         long[] shape = Shapes.broadcast("maskedMean", x.shape(), mask.shape());
         float repeats = (float) (Shapes.numel(shape) / (double) mask.numel());
         try (Tensor maskSum = Reductions.sumAll(mask)) {
@@ -48,7 +73,10 @@ public final class ReductionsGrad {
     }
 
     private static long[] keptShape(Variable x, int... dims) {
-        long[] s = x.shape();
+        return keptShape(x.shape(), dims);
+    }
+
+    private static long[] keptShape(long[] s, int... dims) {
         boolean[] reduce = new boolean[s.length];
         if (dims.length == 0) {
             java.util.Arrays.fill(reduce, true);

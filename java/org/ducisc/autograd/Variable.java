@@ -19,12 +19,17 @@ import org.ducisc.tensor.Tensor;
  * that produced them have used them.
  */
 public final class Variable {
+    /** Creation counter: an op's result is always numbered after its inputs. */
+    private static final java.util.concurrent.atomic.AtomicLong CREATED = new java.util.concurrent.atomic.AtomicLong();
+
+    private final long sequence = CREATED.getAndIncrement();
     private final Tensor value;
     private final boolean requiresGrad;
     private final String op;
     private Variable[] inputs;
     private Backward backward;
     private Tensor grad;
+    private boolean releaseAfterBackward;
 
     private Variable(Tensor value, boolean requiresGrad, String op, Variable[] inputs, Backward backward) {
         this.value = value;
@@ -98,6 +103,30 @@ public final class Variable {
         grad = g;
     }
 
+    /**
+     * Declares that nothing outside the ops already applied to this result will read its value
+     * again (an activation inside a network), so its memory goes back as early as it can, as
+     * PyTorch frees a tensor when its last reference goes:
+     * <ul>
+     *   <li>a recorded result (it requires a gradient) keeps its value until backward has run its
+     *       own rule (the rules of the ops that consumed it, which may read it, run before that),
+     *       then frees it;</li>
+     *   <li>with recording off ({@link GradMode#disabled()}: inference, a teacher pass) no rule can
+     *       read it, so it is freed now;</li>
+     *   <li>an unrecorded result while recording is on (a constant a recorded op may have saved) is
+     *       left to its owner or memory scope.</li>
+     * </ul>
+     * Call it after the last op that uses the value. A later read of the value throws
+     * IllegalStateException (use after close).
+     */
+    public void release() {
+        if (requiresGrad && !isLeaf()) {
+            releaseAfterBackward = true;
+        } else if (!requiresGrad && !GradMode.isEnabled()) {
+            value.close();
+        }
+    }
+
     /** Back-propagates from this one-element result. */
     public void backward() {
         if (value.numel() != 1) {
@@ -114,6 +143,10 @@ public final class Variable {
             throw new IllegalStateException("backward: this result does not depend on anything that requires a gradient");
         }
         List<Variable> order = topologicalOrder();
+        // Latest created first, as PyTorch's engine orders ready nodes: a pass's activations and the
+        // gradients they need are freed before the next pass back is started, so fewer are alive at once.
+        // (Any consumer is created after its inputs, so this is a topological order too.)
+        order.sort(java.util.Comparator.comparingLong(v -> v.sequence));
         Map<Variable, Tensor> pending = new IdentityHashMap<>();
         pending.put(this, gradOutput);
         for (int i = order.size() - 1; i >= 0; i--) {
@@ -150,6 +183,10 @@ public final class Variable {
                 Tensor prev = pending.get(in);
                 if (prev == null) {
                     pending.put(in, ig);
+                } else if (prev.isSoleHandle()) {
+                    // Nothing else reads prev's memory: accumulate there (prev + ig, bitwise as add).
+                    Elementwise.addInPlace(prev, ig);
+                    ig.close();
                 } else {
                     pending.put(in, Elementwise.add(prev, ig));
                     prev.close();
@@ -157,6 +194,9 @@ public final class Variable {
                 }
             }
             g.close();
+            if (v.releaseAfterBackward) {
+                v.value.close();
+            }
         }
         for (Tensor t : pending.values()) {
             t.close();

@@ -7,20 +7,17 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.ducisc.api.Image;
+import org.ducisc.api.MetricStats;
+import org.ducisc.api.SeedSweepRun;
+import org.ducisc.api.Segmenter;
 import org.ducisc.api.TrainingConfig;
-import org.ducisc.core.Device;
+import org.ducisc.api.TrainingRun;
+import org.ducisc.core.Counts;
 import org.ducisc.data.Dataset;
 import org.ducisc.data.Phantom;
-import org.ducisc.eval.Evaluation;
-import org.ducisc.eval.MetricSummary;
-import org.ducisc.eval.SlidingWindow;
 import org.ducisc.io.CaseData;
 import org.ducisc.io.Volume;
-import org.ducisc.nn.Checkpoint;
-import org.ducisc.nn.VNet;
-import org.ducisc.train.RunFolder;
-import org.ducisc.train.SeedSweep;
-import org.ducisc.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -29,7 +26,7 @@ import picocli.CommandLine.Spec;
 /**
  * The main job on the built-in data set: DuCiSC against a supervised-only baseline, trained at a
  * small scale on the phantom, evaluated on its test cases, with a table and PNG figures. The baseline is
- * by default the matched one ({@link Trainer.Method#SUPERVISED_MATCHED}: DuCiSC without its unlabeled
+ * by default the matched one ({@code supervised-matched}: DuCiSC without its unlabeled
  * terms, the same loss normalisation and so the same step size); {@code --baseline plain} compares with
  * the plain supervised loss instead.
  */
@@ -85,9 +82,9 @@ final class DemoCommand implements Runnable {
         System.setProperty("java.awt.headless", "true"); // the plots need no display
         int[] patchSize = Options.parseSize("--patch", patch);
         int[] volumeSize = Options.parseSize("--size", size);
-        Trainer.Method baselineMethod = switch (baseline) {
-            case "matched" -> Trainer.Method.SUPERVISED_MATCHED;
-            case "plain" -> Trainer.Method.SUPERVISED;
+        String baselineMethod = switch (baseline) {
+            case "matched" -> "supervised-matched";
+            case "plain" -> "supervised";
             default -> throw new IllegalArgumentException("--baseline must be matched or plain, got '" + baseline + "'");
         };
         try {
@@ -101,7 +98,7 @@ final class DemoCommand implements Runnable {
             // No validation: the demo reports the last checkpoints, so nothing is selected on the test cases.
             TrainingConfig.Builder config = TrainingConfig.builder().labelnum(labelnum).maxIterations(iterations)
                     .seed(seeds.get(0)).baseFilters(baseFilters).patch(patchSize[0], patchSize[1], patchSize[2])
-                    .checkpointEvery(0).validation(0, 0, null).warmup(warmup).device(Device.CPU.toString());
+                    .checkpointEvery(0).validation(0, 0, null).warmup(warmup).device("cpu");
             // Options first, data second: a bad option must not leave a freshly generated phantom behind.
             Options.withFlags(() -> config.output(dir).build().validate());
             if (generate) {
@@ -109,51 +106,49 @@ final class DemoCommand implements Runnable {
                 int train = Phantom.trainCount(cases);
                 if (labelnum < 2 || labelnum + 2 > train) {
                     throw new IllegalArgumentException("--labelnum " + labelnum + " with --cases " + cases + ": the phantom's"
-                            + " train.list gets " + train + " cases, and training needs 2.." + (train - 2)
+                            + " train.list gets " + Counts.of(train, "case") + ", and training needs 2.." + (train - 2)
                             + " labeled ones (2 unlabeled at least)");
                 }
                 Phantom.writeDataset(data, cases, dataSeed, volumeSize);
             }
-            Dataset dataset = Dataset.open("LA", data);
-            List<Trainer.Method> methods = List.of(Trainer.Method.DUCISC, baselineMethod);
-            List<Trainer.Settings> settings = new ArrayList<>();
-            for (Trainer.Method m : methods) {
-                // The demo's own run folders: a new demo replaces the previous demo's runs.
-                RunFolder.discard(dir.resolve(name(m)));
-                Trainer.Settings s = Options.withFlags(() -> config.method(m.name())
-                        .output(dir.resolve(name(m))).build().validate().settings());
+            List<String> methods = List.of("ducisc", baselineMethod);
+            // Every run is created (options checked against the data, the previous demo's run discarded) before
+            // the first one trains.
+            List<TrainingRun> runs = new ArrayList<>();
+            List<SeedSweepRun> sweeps = new ArrayList<>();
+            for (String m : methods) {
+                TrainingConfig c = config.method(m).output(dir.resolve(m)).overwrite(true).build();
                 if (seeds.size() > 1) {
-                    SeedSweep.settings(dataset, s, seeds);
+                    sweeps.add(Options.withFlags(() -> SeedSweepRun.create(data, c, seeds)));
                 } else {
-                    Trainer.validate(dataset, s);
+                    runs.add(Options.withFlags(() -> TrainingRun.create(data, c)));
                 }
-                settings.add(s);
             }
-            List<MetricSummary> results = new ArrayList<>();
+            List<MetricStats> results = new ArrayList<>();
             long t0 = System.nanoTime();
-            for (Trainer.Settings s : settings) {
+            for (int i = 0; i < methods.size(); i++) {
+                String m = methods.get(i);
                 if (seeds.size() > 1) {
-                    results.add(SeedSweep.run(dataset, s, Device.CPU, seeds,
-                            seed -> new TrainProgress(out, name(s.method()) + " seed " + seed, iterations)).last());
+                    results.add(sweeps.get(i).run(seed -> new TrainProgress(out, m + " seed " + seed, iterations)).last());
                 } else {
-                    try (TrainProgress progress = new TrainProgress(out, name(s.method()), iterations)) {
-                        results.add(Trainer.run(dataset, s, progress).lastTest());
+                    try (TrainProgress progress = new TrainProgress(out, m, iterations)) {
+                        results.add(runs.get(i).run(progress).lastTest());
                     }
                 }
             }
             // The plots show the first seed's runs.
-            if (seeds.size() > 1) {
-                settings.replaceAll(s -> s.withSeed(s.seed(), SeedSweep.folder(s.runDir(), s.seed())));
-            }
+            List<Path> shownRuns = methods.stream().map(m -> seeds.size() > 1
+                    ? SeedSweepRun.folder(dir.resolve(m), seeds.get(0)) : dir.resolve(m)).toList();
             out.print(table(methods, results, seeds.size() > 1 ? seeds.size() + " seeds, each the mean over the test cases"
-                    : results.get(0).cases() + " test cases"));
+                    : Counts.of(results.get(0).count(), "test case")));
             Path plots = Files.createDirectories(dir.resolve("plots"));
             DemoPlots.training(plots.resolve("training.png"),
-                    DemoPlots.readMetrics(settings.get(0).runDir().resolve("metrics.csv")),
-                    DemoPlots.readMetrics(settings.get(1).runDir().resolve("metrics.csv")));
-            DemoPlots.overlays(plots.resolve("test-slices.png"), overlays(dataset, settings, patchSize));
+                    DemoPlots.readMetrics(shownRuns.get(0).resolve("metrics.csv")),
+                    DemoPlots.readMetrics(shownRuns.get(1).resolve("metrics.csv")));
+            DemoPlots.overlays(plots.resolve("test-slices.png"),
+                    overlays(Dataset.open("LA", data), methods, shownRuns, patchSize));
             out.printf(Locale.ROOT, "demo: plots in %s (training.png, test-slices.png); runs in %s and %s; %.1f minutes%n",
-                    plots, settings.get(0).runDir(), settings.get(1).runDir(), (System.nanoTime() - t0) / 60e9);
+                    plots, shownRuns.get(0), shownRuns.get(1), (System.nanoTime() - t0) / 60e9);
             out.flush();
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e.getMessage(), e);
@@ -163,32 +158,28 @@ final class DemoCommand implements Runnable {
         }
     }
 
-    /** The method's run folder under DIR: its --method name. */
-    private static String name(Trainer.Method m) {
-        return m.name().toLowerCase(Locale.ROOT).replace('_', '-');
-    }
-
     /** The method's column title. */
-    static String title(Trainer.Method m) {
-        return switch (m) {
-            case DUCISC -> "DuCiSC";
-            case SUPERVISED_MATCHED -> "supervised (matched)";
-            case SUPERVISED -> "supervised (plain)";
-            case MEAN_TEACHER -> "mean teacher";
+    static String title(String method) {
+        return switch (method) {
+            case "ducisc" -> "DuCiSC";
+            case "supervised-matched" -> "supervised (matched)";
+            case "supervised" -> "supervised (plain)";
+            case "mean-teacher" -> "mean teacher";
+            default -> method;
         };
     }
 
     /** Metric rows, one column per method: mean ± standard deviation over {@code over}. */
-    static String table(List<Trainer.Method> methods, List<MetricSummary> results, String over) {
+    static String table(List<String> methods, List<MetricStats> results, String over) {
         StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-10s", "metric"));
-        for (Trainer.Method m : methods) {
+        for (String m : methods) {
             b.append(String.format(Locale.ROOT, " | %-20s", title(m)));
         }
         b.append('\n');
         String[] names = {"Dice", "Jaccard", "HD95", "ASD"};
         for (int k = 0; k < names.length; k++) {
             b.append(String.format(Locale.ROOT, "%-10s", names[k]));
-            for (MetricSummary r : results) {
+            for (MetricStats r : results) {
                 double[] mean = {r.mean().dice(), r.mean().jaccard(), r.mean().hd95(), r.mean().asd()};
                 double[] std = {r.std().dice(), r.std().jaccard(), r.std().hd95(), r.std().asd()};
                 b.append(String.format(Locale.ROOT, k < 2 ? " | %7.4f ± %-10.4f" : " | %7.2f ± %-10.2f", mean[k], std[k]));
@@ -198,33 +189,43 @@ final class DemoCommand implements Runnable {
         b.append("(mean ± standard deviation over ").append(over).append("; HD95 and ASD in voxels)\n");
         for (int m = 0; m < results.size(); m++) {
             if (results.get(m).undefined() > 0) {
-                b.append(title(methods.get(m))).append(": ").append(results.get(m).undefined())
-                        .append(" case(s) with an empty prediction or ground truth, scored by the reference's rule\n");
+                b.append(title(methods.get(m))).append(": ").append(Counts.of(results.get(m).undefined(), "case"))
+                        .append(" with an empty prediction or ground truth, scored by the reference's rule\n");
             }
         }
         return b.toString();
     }
 
-    private static List<DemoPlots.Overlay> overlays(Dataset dataset, List<Trainer.Settings> settings, int[] patch)
+    /**
+     * The first test cases with each run's last checkpoint's prediction, through {@link Segmenter}: the sliding
+     * window of the runs' final test (the training patch, the data set's strides capped at it, 0.5 threshold).
+     */
+    private static List<DemoPlots.Overlay> overlays(Dataset dataset, List<String> methods, List<Path> runs, int[] patch)
             throws IOException {
-        SlidingWindow window = Trainer.testWindow(dataset, patch);
+        int[] strides = dataset.kind().strides(patch);
         List<String> test = dataset.testCases();
-        List<String> shown = test.subList(0, Math.min(OVERLAY_CASES, test.size()));
+        List<CaseData> shown = new ArrayList<>();
+        for (String name : test.subList(0, Math.min(OVERLAY_CASES, test.size()))) {
+            shown.add(dataset.read(name));
+        }
         List<List<Volume>> predictions = new ArrayList<>();
         for (int c = 0; c < shown.size(); c++) {
             predictions.add(new ArrayList<>());
         }
-        for (Trainer.Settings s : settings) {
-            try (VNet net = Checkpoint.load(s.runDir().resolve("last.safetensors"), Device.CPU)) {
-                Evaluation.run(net, dataset, shown, window, false, (i, result, prediction) -> predictions.get(i).add(prediction));
+        for (Path run : runs) {
+            try (Segmenter segmenter = Segmenter.builder(run.resolve("last.safetensors")).device("cpu").largestComponent(false)
+                    .patch(patch[0], patch[1], patch[2]).strides(strides[0], strides[1]).build()) {
+                for (int c = 0; c < shown.size(); c++) {
+                    Volume image = shown.get(c).image();
+                    byte[] labels = segmenter.predict(Image.of(image.floats(), image.shape(), image.spacing())).labels();
+                    predictions.get(c).add(Volume.ofLabels(image.shape(), labels));
+                }
             }
         }
         List<DemoPlots.Overlay> rows = new ArrayList<>();
-        for (int c = 0; c < shown.size(); c++) {
-            CaseData data = dataset.read(shown.get(c));
+        for (CaseData data : shown) {
             rows.add(new DemoPlots.Overlay(data.name(), data.image(), data.label(),
-                    settings.stream().map(s -> title(s.method())).toList(),
-                    predictions.get(c)));
+                    methods.stream().map(DemoCommand::title).toList(), predictions.get(rows.size())));
         }
         return rows;
     }

@@ -6,10 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.ducisc.api.Segmenter;
 import org.ducisc.core.Device;
-import org.ducisc.data.DatasetKind;
 import org.ducisc.eval.SlidingWindow;
-import org.ducisc.nn.Checkpoint;
-import org.ducisc.nn.VNet;
 import org.ducisc.runtime.Backends;
 import picocli.CommandLine.Option;
 
@@ -18,13 +15,14 @@ final class InferenceOptions {
     @Option(names = "--checkpoint", required = true, description = "Model weights: .safetensors, or a PyTorch .pth state dict (the reference's names).")
     Path checkpoint;
 
-    @Option(names = "--patch", description = "Window W,H,D (default: the data set's training patch).")
+    @Option(names = "--patch", description = "Window W,H,D (default: the training patch in the config.json beside the"
+            + " checkpoint, else the data set's).")
     String patch;
 
-    @Option(names = {"--stride-xy", "--stride_xy"}, description = "Window step along W and H (default: the data set's).")
+    @Option(names = {"--stride-xy", "--stride_xy"}, description = "Window step along W and H (default: the run's, as its config.json gives it, else the data set's).")
     Integer strideXY;
 
-    @Option(names = {"--stride-z", "--stride_z"}, description = "Window step along D (default: the data set's).")
+    @Option(names = {"--stride-z", "--stride_z"}, description = "Window step along D (default: the run's, as its config.json gives it, else the data set's).")
     Integer strideZ;
 
     @Option(names = "--window-batch", defaultValue = "" + SlidingWindow.DEFAULT_WINDOW_BATCH,
@@ -42,11 +40,20 @@ final class InferenceOptions {
 
     private Device selected;
 
-    /** The sliding window these options describe, with the data set's patch and strides as defaults. */
-    SlidingWindow window(DatasetKind kind) {
-        int[] p = patch == null ? kind.patch() : Options.parseSize("--patch", patch);
-        return new SlidingWindow(p, strideXY == null ? kind.strideXY() : strideXY,
-                strideZ == null ? kind.strideZ() : strideZ, windowBatch);
+    /**
+     * Checks the window flags that were given (a malformed --patch, a stride below 1) before any file is
+     * looked at; the rest is checked when the segmenter is built.
+     */
+    void checkWindowFlags() {
+        if (patch != null) {
+            Options.parseSize("--patch", patch);
+        }
+        if (strideXY != null && strideXY < 1) {
+            throw new IllegalArgumentException("--stride-xy must be at least 1, got " + strideXY);
+        }
+        if (strideZ != null && strideZ < 1) {
+            throw new IllegalArgumentException("--stride-z must be at least 1, got " + strideZ);
+        }
     }
 
     /** Opens the device of --device / --gpu (an unusable one fails in one line) and says which it is. */
@@ -64,19 +71,30 @@ final class InferenceOptions {
         org.ducisc.io.FileBytes.requireRegularFile(checkpoint);
     }
 
-    /** Loads the checkpoint, naming the file in any error. */
-    VNet loadNetwork() throws IOException {
+    /**
+     * A segmenter on the checkpoint with these options. Window options not given come from the run folder's
+     * config.json beside the checkpoint when there is one, else from {@code datasetName}'s defaults
+     * ({@link Segmenter.Builder}); errors name the file.
+     */
+    Segmenter segmenter(String datasetName) throws IOException {
+        checkWindowFlags();
         requireCheckpointFile();
-        return Checkpoint.load(checkpoint, selected);
+        Segmenter.Builder b = Segmenter.builder(checkpoint).device(selected.toString()).defaultDataset(datasetName)
+                .strides(strideXY == null ? 0 : strideXY, strideZ == null ? 0 : strideZ)
+                .windowBatch(windowBatch).largestComponent(largestComponent);
+        if (patch != null) {
+            int[] p = Options.parseSize("--patch", patch);
+            b.patch(p[0], p[1], p[2]);
+        }
+        return b.build();
     }
 
-    /** A segmenter with these options (window, largest component) on the checkpoint, naming the file in any error. */
-    Segmenter segmenter(DatasetKind kind) throws IOException {
-        requireCheckpointFile();
-        SlidingWindow w = window(kind);
-        int[] p = w.patch();
-        return Segmenter.builder(checkpoint).device(selected.toString()).patch(p[0], p[1], p[2]).strides(w.strideXY(), w.strideZ())
-                .windowBatch(w.windowBatch()).largestComponent(largestComponent).build();
+    /** How the command reports its window: "patch WxHxD, stride XY/Z", and where it came from when a run folder gave it. */
+    static String describeWindow(Segmenter segmenter) {
+        int[] p = segmenter.patch();
+        int[] s = segmenter.strides();
+        return "patch " + p[0] + "x" + p[1] + "x" + p[2] + ", stride " + s[0] + "/" + s[1]
+                + (segmenter.runConfig() == null ? "" : " (from " + segmenter.runConfig() + ")");
     }
 
     /**

@@ -61,8 +61,8 @@ final class PredictCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         inference.selectDevice(out);
-        DatasetKind kind = DatasetKind.parse(datasetName);
-        inference.window(kind); // a bad patch or stride is reported before the files are looked at
+        DatasetKind.parse(datasetName); // an unknown name is reported before the files are looked at
+        inference.checkWindowFlags(); // and so is a malformed --patch or stride
         List<Job> jobs = jobs();
         List<OutputPaths.Labeled> inputs = new ArrayList<>();
         inputs.add(new OutputPaths.Labeled("--checkpoint", inference.checkpoint));
@@ -73,13 +73,16 @@ final class PredictCommand implements Callable<Integer> {
             outputs.add(new OutputPaths.Labeled("--probabilities", job.probabilities()));
         }
         OutputPaths.requireDistinct(inputs, outputs);
-        try (Segmenter segmenter = inference.segmenter(kind)) {
+        try (Segmenter segmenter = inference.segmenter(datasetName)) {
             for (Job job : jobs) {
                 InferenceOptions.checkWritable(job.labels());
                 if (job.probabilities() != null) {
                     InferenceOptions.checkWritable(job.probabilities());
                 }
             }
+            out.println("predict: " + jobs.size() + (jobs.size() == 1 ? " image, " : " images, ")
+                    + InferenceOptions.describeWindow(segmenter));
+            out.flush();
             List<String> failed = new ArrayList<>();
             for (Job job : jobs) {
                 try {

@@ -8,15 +8,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.ducisc.api.EvaluationReport;
+import org.ducisc.api.Segmenter;
 import org.ducisc.data.Dataset;
 import org.ducisc.eval.Evaluation;
 import org.ducisc.eval.MetricRules;
-import org.ducisc.eval.SlidingWindow;
 import org.ducisc.io.FileBytes;
 import org.ducisc.io.Nifti;
 import org.ducisc.io.OutputPaths;
 import org.ducisc.io.StagedFolder;
-import org.ducisc.nn.VNet;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -60,11 +60,11 @@ final class TestCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        MetricRules rules = MetricRules.parse(metricRules);
+        MetricRules.parse(metricRules); // a bad --metric-rules fails before any work
         PrintWriter out = spec.commandLine().getOut();
         inference.selectDevice(out);
         Dataset dataset = Dataset.open(datasetName, rootPath);
-        SlidingWindow window = inference.window(dataset.kind());
+        inference.checkWindowFlags();
         List<String> cases = list == null ? dataset.testCases() : dataset.readList(list);
         List<String> unscored = list == null ? new ArrayList<>(dataset.testImages()) : new ArrayList<>();
         unscored.removeAll(cases); // a NIfTI folder's test images without labelsTs: predictions only
@@ -77,44 +77,45 @@ final class TestCommand implements Callable<Integer> {
         OutputPaths.requireDistinct(List.of(new OutputPaths.Labeled("--checkpoint", inference.checkpoint),
                 new OutputPaths.Labeled("--list", list)), List.of(new OutputPaths.Labeled("--report", json),
                 new OutputPaths.Labeled("--report", csv)));
-        try (VNet net = inference.loadNetwork();
+        // The data set's own kind (a NIfTI folder is one whatever --dataset-name says) gives the default window.
+        try (Segmenter segmenter = inference.segmenter(dataset.kind().name());
              StagedFolder staged = predictions == null ? null : StagedFolder.in(predictions)) {
             // The label maps are staged, and appear only once every case and both reports are written.
             InferenceOptions.checkWritable(json);
             InferenceOptions.checkWritable(csv);
-            int[] p = window.patch();
-            out.printf("test: %d cases of %s, patch %dx%dx%d, stride %d/%d, %s%n", cases.size(), dataset.dir(), p[0], p[1],
-                    p[2], window.strideXY(), window.strideZ(), inference.largestComponent ? "largest component" : "no post-processing");
-            Evaluation.predict(net, dataset, unscored, window, inference.largestComponent, (name, prediction) -> {
-                Nifti.write(staged.root().resolve(name + "_pred.nii.gz"), prediction);
-                out.println(name + ": no label, prediction written to " + predictions.resolve(name + "_pred.nii.gz"));
-                out.flush();
-            });
+            out.printf("test: %d cases of %s, %s, %s%n", cases.size(), dataset.dir(), InferenceOptions.describeWindow(segmenter),
+                    inference.largestComponent ? "largest component" : "no post-processing");
+            if (!unscored.isEmpty()) {
+                segmenter.segmentCases(rootPath, datasetName, unscored, (name, prediction) -> {
+                    Nifti.write(staged.root().resolve(name + "_pred.nii.gz"), prediction);
+                    out.println(name + ": no label, prediction written to " + predictions.resolve(name + "_pred.nii.gz"));
+                    out.flush();
+                });
+            }
             if (cases.isEmpty() && !unscored.isEmpty()) {
                 staged.commit();
                 return 0;
             }
             out.println("#,\tdice, jaccard, hd95, asd");
             out.flush();
-            List<Evaluation.CaseResult> results = Evaluation.run(net, dataset, cases, window, inference.largestComponent,
-                    rules, (i, r, prediction) -> {
-                        out.println(Evaluation.caseLine(i, r.metrics()));
-                        out.flush();
-                        if (staged != null) {
-                            Nifti.write(staged.root().resolve(r.name() + "_pred.nii.gz"), prediction);
-                        }
-                    });
-            out.println(Evaluation.summaryLine(Evaluation.summarize(results, rules)));
+            EvaluationReport results = segmenter.evaluate(rootPath, datasetName, cases, metricRules, (i, r, prediction) -> {
+                out.println(Evaluation.caseLine(i, r.metrics()));
+                out.flush();
+                if (staged != null) {
+                    Nifti.write(staged.root().resolve(r.name() + "_pred.nii.gz"), prediction);
+                }
+            });
+            out.println(results.summaryLine());
             Map<String, Object> settings = new LinkedHashMap<>();
             settings.put("dataset", dataset.layout());
             settings.put("data", dataset.dir().toString());
             settings.put("checkpoint", inference.checkpoint.toString());
-            settings.put("patch", p);
-            settings.put("stride_xy", window.strideXY());
-            settings.put("stride_z", window.strideZ());
+            settings.put("patch", segmenter.patch());
+            settings.put("stride_xy", segmenter.strides()[0]);
+            settings.put("stride_z", segmenter.strides()[1]);
             settings.put("nms", inference.largestComponent);
-            FileBytes.writeText(json, Evaluation.toJson(settings, results, rules));
-            FileBytes.writeText(csv, Evaluation.toCsv(results, rules));
+            FileBytes.writeText(json, results.toJson(settings));
+            FileBytes.writeText(csv, results.toCsv());
             if (staged != null) {
                 staged.commit();
             }

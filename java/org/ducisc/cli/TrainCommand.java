@@ -3,12 +3,13 @@ package org.ducisc.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
+import org.ducisc.api.SeedSweepResult;
+import org.ducisc.api.SeedSweepRun;
 import org.ducisc.api.TrainingConfig;
-import org.ducisc.data.Dataset;
+import org.ducisc.api.TrainingResult;
+import org.ducisc.api.TrainingRun;
+import org.ducisc.core.ExistingRunException;
 import org.ducisc.runtime.Backends;
-import org.ducisc.train.RunFolder;
-import org.ducisc.train.SeedSweep;
-import org.ducisc.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -129,30 +130,26 @@ final class TrainCommand implements Runnable {
             b.fixedThreshold(fixedThreshold);
         }
         try {
-            Trainer.Settings settings = Options.withFlags(() -> b.build().validate().settings());
-            Dataset dataset = Dataset.open(datasetName, rootPath);
-            if (overwrite) {
-                RunFolder.discard(settings.runDir());
-            }
+            TrainingConfig config = Options.withFlags(() -> b.build().validate());
             if (seeds != null) {
-                SeedSweep.Outcome o = Options.withFlags(() -> SeedSweep.run(dataset, settings, selection.device(),
-                        seeds, seed -> new TrainProgress(out, "seed " + seed, maxIterations)));
-                for (int i = 0; i < seeds.size(); i++) {
-                    report(out, "seed " + seeds.get(i) + ", ", o.runs().get(i));
+                SeedSweepResult o = Options.withFlags(() -> SeedSweepRun.create(rootPath, config, seeds)
+                        .run(seed -> new TrainProgress(out, "seed " + seed, maxIterations)));
+                for (int i = 0; i < o.seeds().size(); i++) {
+                    report(out, "seed " + o.seeds().get(i) + ", ", o.runs().get(i));
                 }
-                out.println("over seeds " + seeds + ", last checkpoints: " + Trainer.describe(o.last(), "seeds"));
+                out.println("over seeds " + o.seeds() + ", last checkpoints: " + o.last().describe("seed"));
                 if (o.best() != null) {
-                    out.println("over seeds " + seeds + ", best checkpoints: " + Trainer.describe(o.best(), "seeds"));
+                    out.println("over seeds " + o.seeds() + ", best checkpoints: " + o.best().describe("seed"));
                 }
-                out.println("per-seed and summary rows: " + settings.runDir().resolve("seeds.csv"));
+                out.println("per-seed and summary rows: " + o.table());
                 return;
             }
-            Trainer.Result result;
+            TrainingResult result;
             try (TrainProgress progress = new TrainProgress(out, "train", maxIterations)) {
-                result = Options.withFlags(() -> Trainer.run(dataset, settings, selection.device(), progress));
+                result = Options.withFlags(() -> TrainingRun.create(rootPath, config).run(progress));
             }
             report(out, "", result);
-        } catch (RunFolder.ExistingRunException e) {
+        } catch (ExistingRunException e) {
             throw new IllegalArgumentException("--out " + e.dir() + " already holds a training run; continue it with"
                     + " --resume " + e.dir() + ", choose another --out, or add --overwrite to discard it", e);
         } catch (java.io.IOException e) {
@@ -163,11 +160,11 @@ final class TrainCommand implements Runnable {
         }
     }
 
-    private static void report(PrintWriter out, String prefix, Trainer.Result r) {
-        out.println(prefix + "test metrics, last checkpoint " + r.last() + ": " + Trainer.describe(r.lastTest()));
+    private static void report(PrintWriter out, String prefix, TrainingResult r) {
+        out.println(prefix + "test metrics, last checkpoint " + r.lastCheckpoint() + ": " + r.lastTest().describe("case"));
         out.println(prefix + (r.bestTest() == null ? "no validation ran, so there is no best checkpoint"
-                : "test metrics, best checkpoint " + r.best() + " (iteration " + r.bestIteration() + "): "
-                + Trainer.describe(r.bestTest())));
+                : "test metrics, best checkpoint " + r.bestCheckpoint() + " (iteration " + r.bestIteration() + "): "
+                + r.bestTest().describe("case")));
         out.flush();
     }
 }

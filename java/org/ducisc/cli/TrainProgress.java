@@ -7,15 +7,15 @@ import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
-import org.ducisc.train.DuciscStep;
-import org.ducisc.train.Thresholds;
-import org.ducisc.train.Trainer;
+import org.ducisc.api.IterationReport;
+import org.ducisc.api.TrainingListener;
+import org.ducisc.api.ValidationReport;
 
 /**
  * Training progress on the console: on a terminal a progress bar (iteration, losses, it/s, ETA);
  * otherwise, for logs and pipes, a plain line every {@code lineEvery} iterations and at the end.
  */
-final class TrainProgress implements Trainer.Listener, AutoCloseable {
+final class TrainProgress implements TrainingListener, AutoCloseable {
     private final PrintWriter out;
     private final String task;
     private final long total;
@@ -44,23 +44,23 @@ final class TrainProgress implements Trainer.Listener, AutoCloseable {
     }
 
     @Override
-    public void iteration(long iteration, DuciscStep.Losses losses, Thresholds thresholds) {
+    public void onIteration(IterationReport losses) {
+        long done = losses.iteration();
         if (firstIteration < 0) {
-            firstIteration = iteration;
+            firstIteration = done - 1;
             if (terminal) {
                 bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
-                        .setUnit(" it", 1).showSpeed().setUpdateIntervalMillis(500).startsFrom(iteration, Duration.ZERO)
+                        .setUnit(" it", 1).showSpeed().setUpdateIntervalMillis(500).startsFrom(firstIteration, Duration.ZERO)
                         // stdout: the launcher filters stderr line by line, which would hold back the bar's
                         // carriage-return updates until the end.
                         .setConsumer(new ConsoleProgressBarConsumer(System.out)).build();
             }
         }
-        long done = iteration + 1;
         if (bar != null) {
             bar.stepTo(done);
             // Kept short: a line longer than the terminal leaves the bar no width, and the library's
             // refresh task then fails and stops for good.
-            bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f sup %.4f", losses.logged(), losses.supervised()));
+            bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f sup %.4f", losses.loss(), losses.supervised()));
             if (done == total) {
                 close(); // the final state drawn; what follows (validation, the report) goes on lines of its own
             }
@@ -76,19 +76,19 @@ final class TrainProgress implements Trainer.Listener, AutoCloseable {
     }
 
     @Override
-    public void validated(long iteration, double dice, boolean best) {
-        String text = String.format(Locale.ROOT, "%s %d: validation Dice %.4f%s", task, iteration, dice,
-                best ? " (best)" : "");
+    public void onValidation(ValidationReport v) {
+        String text = String.format(Locale.ROOT, "%s %d: validation Dice %.4f%s", task, v.iteration(), v.dice(),
+                v.best() ? " (best)" : "");
         if (bar != null) {
-            bar.setExtraMessage(String.format(Locale.ROOT, " val Dice %.4f", dice));
+            bar.setExtraMessage(String.format(Locale.ROOT, " val Dice %.4f", v.dice()));
         } else {
             out.println(text);
             out.flush();
         }
     }
 
-    private static String losses(DuciscStep.Losses l) {
-        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "loss %.4f sup %.4f", l.logged(), l.supervised()));
+    private static String losses(IterationReport l) {
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "loss %.4f sup %.4f", l.loss(), l.supervised()));
         String[] names = {"cons", "proto", "mix", "mixproto"};
         double[] values = {l.pseudoLabel(), l.prototype(), l.mix(), l.mixPrototype()};
         for (int i = 0; i < names.length; i++) {

@@ -74,6 +74,15 @@ public enum DatasetKind {
         return strideZ;
     }
 
+    /**
+     * The sliding window's strides {xy, z} (voxels) for a network trained on {@code patch} (W, H, D): this data
+     * set's, each capped at the patch side it steps along, so that windows always overlap or touch (training's
+     * validation and final test, and the demo's figures, evaluate this way).
+     */
+    public int[] strides(int[] patch) {
+        return new int[] {Math.min(strideXY, Math.min(patch[0], patch[1])), Math.min(strideZ, patch[2])};
+    }
+
     public boolean clampNegativeLabels() {
         return clampNegativeLabels;
     }

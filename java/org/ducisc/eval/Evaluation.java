@@ -6,11 +6,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.ducisc.core.Device;
 import org.ducisc.data.Dataset;
 import org.ducisc.io.CaseData;
 import org.ducisc.io.Json;
 import org.ducisc.io.Volume;
-import org.ducisc.nn.VNet;
+import org.ducisc.nn.Module;
+import org.ducisc.nn.Predictor;
 
 /**
  * The reference's {@code test_all_case}: sliding-window inference on each listed case of a data set, the
@@ -31,16 +33,34 @@ public final class Evaluation {
         void caseDone(int index, CaseResult result, Volume prediction) throws IOException;
     }
 
-    /** Evaluates {@code cases} of {@code dataset} in order, with the reference's metric rules. */
-    public static List<CaseResult> run(VNet net, Dataset dataset, List<String> cases, SlidingWindow window,
-                                       boolean largestComponent, Listener listener) throws IOException {
-        return run(net, dataset, cases, window, largestComponent, MetricRules.REFERENCE, listener);
+    /** Evaluates {@code cases} of {@code dataset} in order with a model on its own device, under the reference's metric rules. */
+    public static <M extends Module & Predictor> List<CaseResult> run(M model, Dataset dataset, List<String> cases,
+                                                                      SlidingWindow window, boolean largestComponent,
+                                                                      Listener listener) throws IOException {
+        return run(model, model.device(), dataset, cases, window, largestComponent, MetricRules.REFERENCE, listener);
     }
 
-    /** Evaluates {@code cases} of {@code dataset} in order; {@code rules} decides the metrics of empty masks. */
-    public static List<CaseResult> run(VNet net, Dataset dataset, List<String> cases, SlidingWindow window,
-                                       boolean largestComponent, MetricRules rules, Listener listener)
+    /** Evaluates {@code cases} of {@code dataset} in order with a model on its own device; {@code rules} decides the metrics of empty masks. */
+    public static <M extends Module & Predictor> List<CaseResult> run(M model, Dataset dataset, List<String> cases,
+                                                                      SlidingWindow window, boolean largestComponent,
+                                                                      MetricRules rules, Listener listener)
             throws IOException {
+        return run(model, model.device(), dataset, cases, window, largestComponent, rules, listener);
+    }
+
+    /**
+     * Evaluates {@code cases} of {@code dataset} in order: each case's image through
+     * {@link SlidingWindow#segment} with {@code predictor} on {@code device}, then the four metrics against
+     * its label at unit spacing; {@code rules} decides the metrics of empty masks.
+     *
+     * @param listener called after each case (may be null)
+     * @throws IllegalArgumentException for an empty case list, or a case the sliding window rejects (the
+     *                                  message names the case)
+     * @throws IOException              a case cannot be read
+     */
+    public static List<CaseResult> run(Predictor predictor, Device device, Dataset dataset, List<String> cases,
+                                       SlidingWindow window, boolean largestComponent, MetricRules rules,
+                                       Listener listener) throws IOException {
         if (cases.isEmpty()) {
             throw new IllegalArgumentException("no cases to evaluate in " + dataset);
         }
@@ -48,13 +68,7 @@ public final class Evaluation {
         for (int i = 0; i < cases.size(); i++) {
             CaseData data = dataset.read(cases.get(i));
             long t0 = System.nanoTime();
-            Volume probability;
-            try {
-                probability = window.foregroundProbability(net, data.image());
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("case " + data.name() + ": " + e.getMessage(), e);
-            }
-            Volume prediction = SlidingWindow.threshold(probability, largestComponent);
+            Volume prediction = segment(predictor, device, window, data.name(), data.image(), largestComponent);
             long t1 = System.nanoTime();
             CaseMetrics m = rules.evaluate(prediction.labels(), data.label().labels(), prediction.shape(), null);
             long t2 = System.nanoTime();
@@ -75,12 +89,24 @@ public final class Evaluation {
     /**
      * Segments {@code cases} of {@code dataset} that have no label (their images only, read as
      * {@link Dataset#readImage} gives them), in order: the same sliding window and threshold as {@link #run}.
+     *
+     * @throws IllegalArgumentException a case the sliding window rejects (the message names the case)
      */
-    public static void predict(VNet net, Dataset dataset, List<String> cases, SlidingWindow window,
-                               boolean largestComponent, PredictionListener listener) throws IOException {
+    public static void predict(Predictor predictor, Device device, Dataset dataset, List<String> cases,
+                               SlidingWindow window, boolean largestComponent, PredictionListener listener)
+            throws IOException {
         for (String name : cases) {
-            listener.predicted(name, SlidingWindow.threshold(window.foregroundProbability(net, dataset.readImage(name)),
-                    largestComponent));
+            listener.predicted(name, segment(predictor, device, window, name, dataset.readImage(name), largestComponent));
+        }
+    }
+
+    /** The label map of one case, naming the case in a sliding-window error. */
+    private static Volume segment(Predictor predictor, Device device, SlidingWindow window, String name, Volume image,
+                                  boolean largestComponent) {
+        try {
+            return window.segment(predictor, device, image, largestComponent).labels();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("case " + name + ": " + e.getMessage(), e);
         }
     }
 

@@ -1,11 +1,11 @@
 package org.ducisc.eval;
 
 import java.util.Arrays;
-import org.ducisc.autograd.GradMode;
-import org.ducisc.autograd.Variable;
 import org.ducisc.core.Device;
+import org.ducisc.data.DatasetKind;
 import org.ducisc.io.Volume;
-import org.ducisc.nn.VNet;
+import org.ducisc.nn.Module;
+import org.ducisc.nn.Predictor;
 import org.ducisc.tensor.Channels;
 import org.ducisc.tensor.MemoryScope;
 import org.ducisc.tensor.Tensor;
@@ -17,12 +17,16 @@ import org.ducisc.tensor.Tensor;
  *       and the rest after;</li>
  *   <li>per axis there are {@code ceil((size - patch) / stride) + 1} windows, window k starting at
  *       {@code min(stride * k, size - patch)} (the last one flush with the end);</li>
- *   <li>each window goes through the network in eval mode; the softmax foreground probability of its
- *       full-resolution output is averaged over all windows covering a voxel;</li>
+ *   <li>each window goes through the {@link Predictor} (a network in eval mode); the softmax foreground
+ *       probability of its full-resolution logits is averaged over all windows covering a voxel;</li>
  *   <li>the padding is cropped off; the label is {@code probability > 0.5}.</li>
  * </ol>
- * Windows are sent through the network {@link #windowBatch()} at a time (one forward pass of batch size
- * N); the result does not depend on N, since eval-mode batch norm treats samples independently.
+ * As MONAI's {@code sliding_window_inference(inputs, roi_size, sw_batch_size, predictor, ..., sw_device)}, it
+ * takes the predictor and the device the windows are sent to; the windows are cut and the probabilities
+ * averaged on the host. Windows are sent {@link #windowBatch()} at a time (one forward pass of batch size
+ * N); for a V-Net the result does not depend on N, since eval-mode batch norm treats samples independently.
+ * Every inference of the engine ({@code test}, {@code predict}, validation in training, the API's
+ * {@code Segmenter}) goes through {@link #segment}.
  */
 public final class SlidingWindow {
     /**
@@ -67,6 +71,18 @@ public final class SlidingWindow {
         this.windowBatch = windowBatch;
     }
 
+    /**
+     * The window a training run reports its test metrics with: the training patch, and the data set's
+     * strides ({@link DatasetKind#strideXY}, {@link DatasetKind#strideZ}) cut to the patch side where the
+     * patch is smaller, {@link #DEFAULT_WINDOW_BATCH} windows per pass.
+     *
+     * @param patch the training patch (W, H, D) in voxels
+     */
+    public static SlidingWindow forTrainingPatch(DatasetKind kind, int[] patch) {
+        int[] strides = kind.strides(patch);
+        return new SlidingWindow(patch, strides[0], strides[1]);
+    }
+
     public int[] patch() {
         return patch.clone();
     }
@@ -93,28 +109,45 @@ public final class SlidingWindow {
         return s;
     }
 
+    /** A volume's foreground probability (float32) and its label map (uint8), both in the image's geometry. */
+    public record Prediction(Volume probability, Volume labels) {
+    }
+
     /**
-     * The foreground probability (softmax channel 1 of the full-resolution output) of every voxel of
-     * {@code image}, averaged over the windows covering it. The network runs in eval mode without
-     * gradients; its previous train/eval mode is restored afterwards.
+     * The one inference path: {@link #foregroundProbability} of {@code image}, then {@link #threshold}.
      *
-     * @param image a float32 volume
+     * @param largestComponent keep only the largest 26-connected component of the label map
+     * @throws IllegalArgumentException as {@link #foregroundProbability}
+     */
+    public Prediction segment(Predictor predictor, Device device, Volume image, boolean largestComponent) {
+        Volume probability = foregroundProbability(predictor, device, image);
+        return new Prediction(probability, threshold(probability, largestComponent));
+    }
+
+    /** {@link #foregroundProbability(Predictor, Device, Volume)} with a model that predicts on its own device. */
+    public <M extends Module & Predictor> Volume foregroundProbability(M model, Volume image) {
+        return foregroundProbability(model, model.device(), image);
+    }
+
+    /**
+     * The foreground probability (softmax channel 1 of the predictor's logits) of every voxel of
+     * {@code image}, averaged over the windows covering it.
+     *
+     * @param predictor takes float32 windows (N, 1, W, H, D) on {@code device}, N up to {@link #windowBatch()}
+     *                  and (W, H, D) the patch, and returns logits (N, 2, W, H, D) there
+     * @param device    where the windows are sent (the predictor's device)
+     * @param image     a float32 volume (W, H, D)
      * @return a float32 volume with the image's shape and geometry
-     * @throws IllegalArgumentException if the image holds NaN or infinite voxels, or the probability comes out
+     * @throws IllegalArgumentException if the image is a label volume or holds NaN or infinite voxels; if the
+     *                                  predictor rejects the windows or returns logits of another shape than
+     *                                  (N, 2, W, H, D) (binary segmentation); or if the probability comes out
      *                                  non-finite anywhere (NaN weights, or an input such as 3e38 everywhere
      *                                  that overflows float32): a NaN map would threshold to "no foreground"
      */
-    public Volume foregroundProbability(VNet net, Volume image) {
+    public Volume foregroundProbability(Predictor predictor, Device device, Volume image) {
         if (image.isLabels()) {
             throw new IllegalArgumentException("sliding window: the input is a uint8 label volume, not an image");
         }
-        VNet.Config config = net.config();
-        if (config.inChannels() != 1 || config.classes() != 2) {
-            throw new IllegalArgumentException("sliding window: the network takes " + config.inChannels()
-                    + " input channels and has " + config.classes() + " classes; binary segmentation of"
-                    + " single-channel images (1 and 2) is supported");
-        }
-        net.checkInput(new long[] {1, 1, patch[0], patch[1], patch[2]});
         int[] size = image.shape();
         int[] before = new int[3];
         int[] padded = new int[3];
@@ -139,18 +172,11 @@ public final class SlidingWindow {
                 }
             }
         }
-        Device device = net.parameters().get(0).value().device();
-        boolean wasTraining = net.isTraining();
-        net.eval();
-        try (GradMode noGrad = GradMode.disabled()) {
-            for (int first = 0; first < windows; first += windowBatch) {
-                int n = Math.min(windowBatch, windows - first);
-                int[][] batch = Arrays.copyOfRange(corners, first, first + n);
-                float[] foreground = forward(net, device, gather(source, padded, batch));
-                scatterAdd(foreground, batch, sum, padded);
-            }
-        } finally {
-            net.train(wasTraining);
+        for (int first = 0; first < windows; first += windowBatch) {
+            int n = Math.min(windowBatch, windows - first);
+            int[][] batch = Arrays.copyOfRange(corners, first, first + n);
+            float[] foreground = forward(predictor, device, gather(source, padded, batch));
+            scatterAdd(foreground, batch, sum, padded);
         }
         float[] probability = average(sum, padded, before, size, coverage(padded[0], xs, patch[0]),
                 coverage(padded[1], ys, patch[1]), coverage(padded[2], zs, patch[2]));
@@ -188,18 +214,24 @@ public final class SlidingWindow {
         return probability.withLabels(mask);
     }
 
-    /** The softmax foreground channel of the network's full-resolution output for n windows (N, W, H, D). */
-    private float[] forward(VNet net, Device device, float[] windows) {
+    /** The softmax foreground channel of the predictor's logits for n windows (N, W, H, D). */
+    private float[] forward(Predictor predictor, Device device, float[] windows) {
         int n = windows.length / (patch[0] * patch[1] * patch[2]);
         try (MemoryScope scope = MemoryScope.open()) {
             Tensor input = Tensor.of(device, windows, n, 1, patch[0], patch[1], patch[2]);
-            Tensor probability = Channels.softmax(net.forward(Variable.constant(input)).logits().value());
-            float[] all = probability.toFloatArray();
+            Tensor logits = predictor.logits(input);
+            long[] want = {n, 2, patch[0], patch[1], patch[2]};
+            if (!Arrays.equals(logits.shape(), want)) {
+                long[] got = logits.shape();
+                throw new IllegalArgumentException("sliding window: the network returned logits " + Arrays.toString(got)
+                        + (got.length > 1 ? " (" + got[1] + " classes)" : "") + " for windows "
+                        + Arrays.toString(input.shape()) + "; binary segmentation needs " + Arrays.toString(want));
+            }
+            float[] all = Channels.softmax(logits).toFloatArray();
             int voxels = patch[0] * patch[1] * patch[2];
-            int classes = all.length / (n * voxels);
             float[] foreground = new float[n * voxels];
             for (int b = 0; b < n; b++) {
-                System.arraycopy(all, (b * classes + 1) * voxels, foreground, b * voxels, voxels);
+                System.arraycopy(all, (b * 2 + 1) * voxels, foreground, b * voxels, voxels);
             }
             return foreground;
         }

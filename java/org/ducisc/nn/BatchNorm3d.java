@@ -20,6 +20,7 @@ public final class BatchNorm3d extends Module {
     private final Counter batchesTracked;
 
     public BatchNorm3d(int channels, Device device) {
+        super(device);
         weight = addParameter("weight", MemoryScope.unscoped(() -> Tensor.full(device, DType.FLOAT32, 1, channels)));
         bias = addParameter("bias", MemoryScope.unscoped(() -> Tensor.zeros(device, channels)));
         runningMean = addBuffer("running_mean", MemoryScope.unscoped(() -> Tensor.zeros(device, channels)));

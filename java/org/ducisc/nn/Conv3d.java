@@ -22,6 +22,7 @@ public final class Conv3d extends Module {
     private final boolean transposed;
 
     public Conv3d(int in, int out, int kernel, int stride, int padding, boolean transposed, Device device, Rng rng) {
+        super(device);
         this.stride = new int[] {stride, stride, stride};
         this.padding = new int[] {padding, padding, padding};
         this.transposed = transposed;

@@ -17,9 +17,13 @@ final class ConvStack extends Module {
     private final List<Conv3d> convs = new ArrayList<>();
     private final List<BatchNorm3d> norms = new ArrayList<>();
 
+    private ConvStack(Device device) {
+        super(device);
+    }
+
     /** {@code stages} stride-1 3x3x3 stages, the first mapping in to out channels. */
     static ConvStack stages(int stages, int in, int out, Device device, Rng rng) {
-        ConvStack s = new ConvStack();
+        ConvStack s = new ConvStack(device);
         for (int j = 0; j < stages; j++) {
             s.add(new Conv3d(j == 0 ? in : out, out, 3, 1, 1, false, device, rng), out, device);
         }
@@ -28,7 +32,7 @@ final class ConvStack extends Module {
 
     /** One 2x2x2 stride-2 stage: a down-convolution, or with {@code transposed} an up-convolution. */
     static ConvStack resample(int in, int out, boolean transposed, Device device, Rng rng) {
-        ConvStack s = new ConvStack();
+        ConvStack s = new ConvStack(device);
         s.add(new Conv3d(in, out, 2, 2, 0, transposed, device, rng), out, device);
         return s;
     }
@@ -43,6 +47,8 @@ final class ConvStack extends Module {
      * The stages in order. In eval mode without gradients (inference) each batch norm is folded
      * into its convolution and the ReLU fused into the convolution's output
      * ({@link BatchNorm3d#foldInto}): one pass over the activations per stage instead of three.
+     * Otherwise the activations inside the stack are {@linkplain Variable#release() released}: freed
+     * at once without gradients, after their backward rule with them.
      */
     Variable forward(Variable x) {
         if (!isTraining() && !GradMode.isEnabled()) {
@@ -50,7 +56,14 @@ final class ConvStack extends Module {
         }
         Variable h = x;
         for (int j = 0; j < convs.size(); j++) {
-            h = norms.get(j).forward(convs.get(j).forward(h), true);
+            Variable conv = convs.get(j).forward(h);
+            Variable next = norms.get(j).forward(conv, true);
+            // Each stage's convolution output and the activations between stages are read by nothing else.
+            conv.release();
+            if (h != x) {
+                h.release();
+            }
+            h = next;
         }
         return h;
     }

@@ -4,23 +4,42 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.ducisc.autograd.Variable;
+import org.ducisc.core.Device;
 import org.ducisc.tensor.Tensor;
 
 /**
  * A layer or network: named parameters, buffers and child modules in registration order, a
  * train/eval switch, and a state dict whose names and order are PyTorch's (per module its
  * parameters, then its buffers, then its children). A module owns its tensors and frees them on
- * {@link #close()}.
+ * {@link #close()}. A module lives on one {@link #device() device}, fixed when it is built: every
+ * parameter and buffer it registers must be there.
  */
 public abstract class Module implements AutoCloseable {
+    private final Device device;
     private final LinkedHashMap<String, Variable> parameters = new LinkedHashMap<>();
     private final LinkedHashMap<String, Object> buffers = new LinkedHashMap<>();
     private final LinkedHashMap<String, Module> children = new LinkedHashMap<>();
     private boolean training = true;
 
+    /** @param device where this module's parameters and buffers are (and must be) allocated */
+    protected Module(Device device) {
+        this.device = Objects.requireNonNull(device, "device");
+    }
+
+    /**
+     * The device holding this module's parameters and buffers, set at construction. The engine has no
+     * {@code Module.to}: a module for another device is built or loaded there (e.g. by
+     * {@link Checkpoint#load}).
+     */
+    public Device device() {
+        return device;
+    }
+
     protected final Variable addParameter(String name, Tensor value) {
         checkName(name);
+        checkDevice(name, value);
         Variable v = Variable.parameter(value);
         parameters.put(name, v);
         return v;
@@ -28,6 +47,7 @@ public abstract class Module implements AutoCloseable {
 
     protected final Tensor addBuffer(String name, Tensor value) {
         checkName(name);
+        checkDevice(name, value);
         buffers.put(name, value);
         return value;
     }
@@ -42,8 +62,19 @@ public abstract class Module implements AutoCloseable {
 
     protected final <M extends Module> M addChild(String name, M child) {
         checkName(name);
+        if (!child.device().equals(device)) {
+            throw new IllegalArgumentException("module entry '" + name + "' is on " + child.device()
+                    + ", its parent on " + device);
+        }
         children.put(name, child);
         return child;
+    }
+
+    private void checkDevice(String name, Tensor value) {
+        if (!value.device().equals(device)) {
+            throw new IllegalArgumentException("module entry '" + name + "' is a tensor on " + value.device()
+                    + ", the module is on " + device);
+        }
     }
 
     private void checkName(String name) {

@@ -55,7 +55,7 @@ public final class SegmentationLoss {
     /** 1 - (2*sum(p*t) + s) / (sum(p) + sum(t) + s) with t a float target broadcastable to p. */
     public static Variable dice(Variable probability, Tensor target) {
         Variable t = Variable.constant(target.reshape(probability.shape()));
-        Variable intersection = ReductionsGrad.sumAll(ElementwiseGrad.mul(probability, t));
+        Variable intersection = ReductionsGrad.weightedSum(probability, t.value(), false);
         Variable denominator = ElementwiseGrad.add(ReductionsGrad.sumAll(probability), ReductionsGrad.sumAll(t));
         Variable ratio = ElementwiseGrad.div(ElementwiseGrad.affine(intersection, 2f, (float) DICE_SMOOTH),
                 ElementwiseGrad.affine(denominator, 1f, (float) DICE_SMOOTH));

@@ -3,17 +3,19 @@ package org.ducisc.nn;
 import java.util.List;
 import org.ducisc.autograd.Dropout;
 import org.ducisc.autograd.ElementwiseGrad;
+import org.ducisc.autograd.GradMode;
 import org.ducisc.autograd.Variable;
 import org.ducisc.core.Device;
 import org.ducisc.tensor.Rng;
+import org.ducisc.tensor.Tensor;
 
 /**
  * The V-Net of the DuCiSC reference (method page, section 2): four stride-2 levels, batch norm,
  * ReLU, no residuals; with deep supervision it adds 1x1x1 heads on the decoder's x5_up, x6_up and
  * x7_up and returns the decoder features used for the prototypes. Parameter names and order are
- * those of the PyTorch state dict.
+ * those of the PyTorch state dict. As a {@link Predictor} it gives the full-resolution logits in eval mode.
  */
-public final class VNet extends Module {
+public final class VNet extends Module implements Predictor {
     /** Spatial sizes must be multiples of this (four stride-2 levels). */
     public static final int SIZE_MULTIPLE = 16;
     /**
@@ -90,6 +92,7 @@ public final class VNet extends Module {
      * masks are drawn from {@code dropoutRng}.
      */
     public VNet(Config config, Device device, Rng initRng, Rng dropoutRng) {
+        super(device);
         this.config = config;
         this.dropoutRng = dropoutRng;
         int nf = config.baseFilters();
@@ -130,6 +133,7 @@ public final class VNet extends Module {
 
     private static final class Block extends Module {
         Block(ConvStack stages) {
+            super(stages.device());
             addChild("conv", stages);
         }
     }
@@ -142,26 +146,74 @@ public final class VNet extends Module {
         return dropoutRng;
     }
 
+    /**
+     * The forward pass of {@code input} (N, C, W, H, D). Only the returned outputs and features stay
+     * readable: every other activation is {@linkplain Variable#release() released} once its last
+     * consumer has run (freed at once without gradients, after its backward rule with them).
+     */
     public Output forward(Variable input) {
         checkInput(input.shape());
         Variable x1 = blockOne.forward(input);
-        Variable x2 = blockTwo.forward(blockOneDw.forward(x1));
-        Variable x3 = blockThree.forward(blockTwoDw.forward(x2));
-        Variable x4 = blockFour.forward(blockThreeDw.forward(x3));
-        Variable x5 = dropout(blockFive.forward(blockFourDw.forward(x4)));
+        Variable x2 = last(blockTwo, blockOneDw.forward(x1));
+        Variable x3 = last(blockThree, blockTwoDw.forward(x2));
+        Variable x4 = last(blockFour, blockThreeDw.forward(x3));
+        Variable x5 = dropoutLast(last(blockFive, blockFourDw.forward(x4)));
 
-        Variable x5Up = ElementwiseGrad.add(blockFiveUp.forward(x5), x4);
-        Variable x6Up = ElementwiseGrad.add(blockSixUp.forward(blockSix.forward(x5Up)), x3);
-        Variable x7Up = ElementwiseGrad.add(blockSevenUp.forward(blockSeven.forward(x6Up)), x2);
-        Variable x8Up = ElementwiseGrad.add(blockEightUp.forward(blockEight.forward(x7Up)), x1);
-        Variable x9 = dropout(blockNine.forward(x8Up));
+        Variable x5Up = addLast(last(blockFiveUp, x5), x4);
+        Variable x6Up = addLast(last(blockSixUp, blockSix.forward(x5Up)), x3);
+        Variable x7Up = addLast(last(blockSevenUp, blockSeven.forward(x6Up)), x2);
+        Variable x8Up = addLast(last(blockEightUp, blockEight.forward(x7Up)), x1);
+        Variable x9 = dropoutLast(blockNine.forward(x8Up));
         Variable out = outConv.forward(x9);
+        x9.release();
         List<Variable> features = List.of(x8Up, x7Up, x6Up, x5Up);
         if (!config.deepSupervision()) {
             return new Output(List.of(out), features);
         }
         return new Output(List.of(outConv4.forward(x5Up), outConv3.forward(x6Up), outConv2.forward(x7Up), out),
                 features);
+    }
+
+    /**
+     * Inference: the full-resolution logits (N, classes, W, H, D) of {@code windows} (N, inChannels, W, H, D)
+     * on this network's device, computed in eval mode without gradients; the train/eval mode in force before
+     * the call is restored after it.
+     *
+     * @throws IllegalArgumentException for a shape {@link #checkInput} rejects
+     */
+    @Override
+    public Tensor logits(Tensor windows) {
+        boolean wasTraining = isTraining();
+        eval();
+        try (GradMode noGrad = GradMode.disabled()) {
+            return forward(Variable.constant(windows)).logits().value();
+        } finally {
+            train(wasTraining);
+        }
+    }
+
+    /** {@code stack} applied to the activation x, whose last use this is. */
+    private static Variable last(ConvStack stack, Variable x) {
+        Variable y = stack.forward(x);
+        x.release();
+        return y;
+    }
+
+    /** up + skip, the last use of both activations (a decoder level's skip connection). */
+    private static Variable addLast(Variable up, Variable skip) {
+        Variable y = ElementwiseGrad.add(up, skip);
+        up.release();
+        skip.release();
+        return y;
+    }
+
+    /** Dropout of the activation x, whose last use this is (x itself when dropout is off). */
+    private Variable dropoutLast(Variable x) {
+        Variable y = dropout(x);
+        if (y != x) {
+            x.release();
+        }
+        return y;
     }
 
     private Variable dropout(Variable x) {

@@ -21,6 +21,11 @@ final class Storage {
         references++;
     }
 
+    /** True while exactly one open tensor refers to this storage. */
+    synchronized boolean hasSingleReference() {
+        return references == 1;
+    }
+
     synchronized void release() {
         if (references <= 0) {
             throw new IllegalStateException("tensor storage freed twice");

@@ -171,6 +171,14 @@ public final class Tensor implements AutoCloseable {
         return closed;
     }
 
+    /**
+     * True when this open tensor is the only one on its storage (no view of it, and it is no view
+     * of another open tensor), so writing it in place changes no other tensor's values.
+     */
+    public boolean isSoleHandle() {
+        return !closed && storage.hasSingleReference();
+    }
+
     // ---- for the ops of this package ----
 
     Backend backend() {

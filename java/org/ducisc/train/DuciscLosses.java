@@ -29,7 +29,7 @@ final class DuciscLosses {
         Variable t = Variable.constant(target.reshape(shape));
         Variable pm = ElementwiseGrad.mul(foreground, m);
         Variable tm = ElementwiseGrad.mul(t, m);
-        Variable intersection = ReductionsGrad.sumAll(ElementwiseGrad.mul(pm, t));
+        Variable intersection = ReductionsGrad.weightedSum(pm, t.value(), false);
         Variable denominator = ElementwiseGrad.add(ReductionsGrad.sumAll(pm), ReductionsGrad.sumAll(tm));
         float s = (float) SegmentationLoss.DICE_SMOOTH;
         return ElementwiseGrad.affine(ElementwiseGrad.div(ElementwiseGrad.affine(intersection, 2f, s), ElementwiseGrad.affine(denominator, 1f, s)),
@@ -88,7 +88,7 @@ final class DuciscLosses {
 
     private static Variable weightedMean(Variable f, Tensor w) {
         Variable wv = Variable.constant(w);
-        Variable num = ReductionsGrad.sum(ElementwiseGrad.mul(f, wv), false, 2, 3, 4);
+        Variable num = ReductionsGrad.weightedSum(f, w, false, 2, 3, 4);
         Variable den = ReductionsGrad.sum(wv, false, 2, 3, 4);
         return ReductionsGrad.mean(ElementwiseGrad.div(num, den), false, 0);
     }

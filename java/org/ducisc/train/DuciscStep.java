@@ -51,8 +51,12 @@ public final class DuciscStep {
             // 3: teacher pseudo labels and certainty.
             List<Tensor> teacherLogits = new ArrayList<>();
             try (GradMode off = GradMode.disabled()) {
-                for (Variable o : teacher.forward(Variable.constant(batch.unlabeledImages())).outputs()) {
+                VNet.Output t = teacher.forward(Variable.constant(batch.unlabeledImages()));
+                for (Variable o : t.outputs()) {
                     teacherLogits.add(o.value());
+                }
+                for (Variable f : t.features()) {
+                    f.release(); // unused: freed now, as its other activations were in the pass
                 }
             }
             int levels = teacherLogits.size();

@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.ducisc.core.ExistingRunException;
 
 /**
  * A training run's folder: owned by one process at a time, through an exclusive lock on its
@@ -22,12 +23,16 @@ import java.util.stream.Stream;
  * replaced by a new run.
  *
  * <p>The lock is an operating-system file lock ({@link FileChannel#tryLock()}), so it is released when
- * the owner ends, also by a kill; the file stays and the next owner rewrites it. While it holds the lock
+ * the owner ends, also by a kill; the file of a killed owner stays and the next owner rewrites it. A run
+ * that ends (normally, by an error or on request) deletes the file, so a finished run's folder holds none. While it holds the lock
  * a run removes the temporary files ({@code .*.tmp}) an earlier, killed writer left in the folder.
  */
 public final class RunFolder implements AutoCloseable {
     /** The lock file's name. */
     public static final String LOCK = "run.lock";
+
+    /** What a lock file holds once its owner has ended (just before the owner deletes it). */
+    private static final String RETIRED = "released";
 
     /** The files a run writes (and a discarded run loses); sub-folders {@code seed_N} of a seed sweep too. */
     private static final List<String> RUN_FILES = List.of("config.json", "log.txt", "metrics.csv", "last.safetensors",
@@ -42,26 +47,12 @@ public final class RunFolder implements AutoCloseable {
         }
     }
 
-    /** Thrown when a new run would replace the run already in the folder. */
-    public static final class ExistingRunException extends IllegalArgumentException {
-        private static final long serialVersionUID = 1L;
-        private final transient Path dir;
-
-        ExistingRunException(Path dir, String message) {
-            super(message);
-            this.dir = dir;
-        }
-
-        /** The run folder. */
-        public Path dir() {
-            return dir;
-        }
-    }
-
+    private final Path file;
     private final FileChannel channel;
     private final FileLock lock;
 
-    private RunFolder(FileChannel channel, FileLock lock) {
+    private RunFolder(Path file, FileChannel channel, FileLock lock) {
+        this.file = file;
         this.channel = channel;
         this.lock = lock;
     }
@@ -69,10 +60,21 @@ public final class RunFolder implements AutoCloseable {
     /**
      * Takes ownership of {@code dir} (created if needed), writes the owner into {@value #LOCK} and removes
      * temporary files left by a killed writer. Throws {@link InUseException} naming the owner when another
-     * process, or another run in this one, holds it.
+     * process, or another run in this one, holds it. {@link #close()} deletes {@value #LOCK} again.
      */
     public static RunFolder lock(Path dir) throws IOException {
         Files.createDirectories(dir);
+        RunFolder owned = tryLock(dir, true);
+        // The file locked had been retired by its previous owner (see close): the folder's file is another one.
+        return owned != null ? owned : tryLock(dir, false);
+    }
+
+    /**
+     * The folder's lock, or null when {@code retry} and the file locked holds {@link #RETIRED}: its owner
+     * ended and deleted it, after this process had opened it, so this lock is on a file no longer in the folder.
+     * (The file is never read by path while locked: closing any other descriptor of it would drop the lock.)
+     */
+    private static RunFolder tryLock(Path dir, boolean retry) throws IOException {
         Path file = dir.resolve(LOCK);
         FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
@@ -92,20 +94,29 @@ public final class RunFolder implements AutoCloseable {
                     + "); wait for it to end, or stop it");
         }
         try {
+            if (retry && RETIRED.equals(owner(ch))) {
+                ch.close();
+                return null;
+            }
             String me = "pid " + ProcessHandle.current().pid() + " on " + host() + ", started "
                     + Instant.ofEpochMilli(ManagementFactory.getRuntimeMXBean().getStartTime());
-            ch.truncate(0);
-            ByteBuffer b = ByteBuffer.wrap((me + "\n").getBytes(StandardCharsets.UTF_8));
-            while (b.hasRemaining()) {
-                ch.write(b, b.position());
-            }
-            ch.force(true);
+            write(ch, me);
             removeTemporaryFiles(dir);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
         }
-        return new RunFolder(ch, lock);
+        return new RunFolder(file, ch, lock);
+    }
+
+    /** Replaces the file's text with {@code line} and a newline, on disk before it returns. */
+    private static void write(FileChannel ch, String line) throws IOException {
+        ch.truncate(0);
+        ByteBuffer b = ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8));
+        while (b.hasRemaining()) {
+            ch.write(b, b.position());
+        }
+        ch.force(true);
     }
 
     /** True when {@code dir} holds files of a run (configuration, log, metrics, checkpoints, state). */
@@ -193,10 +204,15 @@ public final class RunFolder implements AutoCloseable {
         }
     }
 
-    /** Releases the folder. */
+    /**
+     * Releases the folder: marks {@value #LOCK} {@link #RETIRED} and deletes it (while still holding its lock),
+     * then releases the lock, so a finished run's folder holds no lock file.
+     */
     @Override
     public void close() throws IOException {
         try {
+            write(channel, RETIRED);
+            Files.deleteIfExists(file);
             lock.release();
         } finally {
             channel.close();

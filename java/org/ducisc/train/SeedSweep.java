@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.function.LongFunction;
 import org.ducisc.core.Device;
+import org.ducisc.core.InvalidSettingException;
 import org.ducisc.data.Dataset;
 import org.ducisc.eval.CaseMetrics;
 import org.ducisc.eval.MetricRules;
@@ -20,8 +21,12 @@ import org.ducisc.io.FileBytes;
  * with the number of undefined test cases (empty prediction or ground truth) per run and in all.
  */
 public final class SeedSweep {
-    /** The runs in seed order, and the summaries over seeds (best is null unless every run has a best). */
-    public record Outcome(List<Long> seeds, List<Trainer.Result> runs, MetricSummary last, MetricSummary best) {
+    /**
+     * The runs in seed order (those that ran: a stop requested between runs starts no further one), the
+     * summaries over them (best is null unless every run has a best), and seeds.csv.
+     */
+    public record Outcome(List<Long> seeds, List<Trainer.Result> runs, MetricSummary last, MetricSummary best,
+                          Path table) {
     }
 
     private SeedSweep() {
@@ -35,7 +40,7 @@ public final class SeedSweep {
     public static List<Trainer.Settings> settings(Dataset dataset, Trainer.Settings base, List<Long> seeds)
             throws IOException {
         if (seeds.isEmpty() || seeds.stream().distinct().count() != seeds.size()) {
-            throw new IllegalArgumentException("seeds must be distinct, got " + seeds);
+            throw new InvalidSettingException("seeds", "must be distinct, and at least one, got " + seeds);
         }
         List<Trainer.Settings> out = new ArrayList<>();
         for (long seed : seeds) {
@@ -46,12 +51,23 @@ public final class SeedSweep {
         return out;
     }
 
+    /**
+     * Trains every seed's run in turn ({@link Trainer#run}), each reporting to {@code listeners.apply(seed)};
+     * when a run's listener asks to stop, no further seed starts. Then writes seeds.csv (atomically).
+     *
+     * @throws IllegalStateException a stop was requested before the first run ended
+     */
     public static Outcome run(Dataset dataset, Trainer.Settings base, Device device, List<Long> seeds,
                               LongFunction<Trainer.Listener> listeners) throws IOException, InterruptedException {
         List<Trainer.Result> runs = new ArrayList<>();
         for (Trainer.Settings s : settings(dataset, base, seeds)) {
-            runs.add(Trainer.run(dataset, s, device, listeners.apply(s.seed())));
+            Trainer.Listener listener = listeners.apply(s.seed());
+            if (!runs.isEmpty() && listener != null && listener.stopRequested()) {
+                break;
+            }
+            runs.add(Trainer.run(dataset, s, device, listener));
         }
+        seeds = seeds.subList(0, runs.size());
         List<CaseMetrics> last = new ArrayList<>();
         List<CaseMetrics> best = new ArrayList<>();
         MetricRules rules = base.validation().rules();
@@ -78,7 +94,7 @@ public final class SeedSweep {
         }
         Path file = base.runDir().resolve("seeds.csv");
         FileBytes.writeText(file, csv.toString());
-        return new Outcome(List.copyOf(seeds), runs, lastSummary, bestSummary);
+        return new Outcome(List.copyOf(seeds), runs, lastSummary, bestSummary, file);
     }
 
     /** One row; {@code undefined}: the undefined test cases of that run (in the mean rows: of all runs). */

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.ducisc.core.Device;
+import org.ducisc.core.InvalidSettingException;
 import org.ducisc.io.Safetensors;
 import org.ducisc.nn.Checkpoint;
 import org.ducisc.nn.VNet;
@@ -59,8 +60,9 @@ final class TrainState {
     }
 
     /**
-     * Throws one line naming the first setting in which the saved run and {@code config} differ,
-     * before anything is loaded; returns the saved iteration.
+     * Throws one line naming every setting in which the saved run and {@code config} differ, each with both
+     * values ({@link InvalidSettingException} of setting {@code resume}), before anything is loaded; returns the
+     * saved iteration.
      */
     static long checkConfig(Path file, Map<String, String> config) throws IOException {
         try (Safetensors st = Safetensors.read(file)) {
@@ -70,14 +72,18 @@ final class TrainState {
                     saved.put(k.substring(CONFIG_PREFIX.length()), v);
                 }
             });
+            List<String> differing = new ArrayList<>();
             for (String key : union(saved.keySet(), config.keySet())) {
                 String was = saved.get(key);
                 String now = config.get(key);
                 if (was == null || !was.equals(now)) {
-                    throw new IllegalArgumentException("--resume " + file.getParent() + ": the run was started with "
-                            + key + " " + (was == null ? "(unset)" : was) + ", this command has "
-                            + (now == null ? "(unset)" : now) + "; resume with the same settings or start a new run");
+                    differing.add(key + " " + (was == null ? "(unset)" : was) + " (here " + (now == null ? "(unset)" : now)
+                            + ")");
                 }
+            }
+            if (!differing.isEmpty()) {
+                throw new InvalidSettingException("resume", file.getParent() + ": the run was started with other settings: "
+                        + String.join(", ", differing) + "; resume with the same settings or start a new run");
             }
             try {
                 return Long.parseLong(required(st.metadata(), "iteration", file));

@@ -8,7 +8,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.ducisc.autograd.Variable;
+import org.ducisc.core.Counts;
 import org.ducisc.core.Device;
+import org.ducisc.core.InvalidSettingException;
 import org.ducisc.data.Augmentation;
 import org.ducisc.data.BatchLoader;
 import org.ducisc.data.Dataset;
@@ -149,12 +151,13 @@ public final class Trainer {
             throw new IllegalArgumentException("labelnum must be at least the labeled batch of 2, got " + s.labelnum());
         }
         if (dataset.isNiftiFolder() && s.labelnum() > dataset.labeledCount()) {
-            throw new IllegalArgumentException("--labelnum " + s.labelnum() + " is larger than the " + dataset.labeledCount()
-                    + " labeled training cases (images with a label file, less the validation cases) of " + dataset.dir());
+            throw new IllegalArgumentException("labelnum " + s.labelnum() + " is larger than the "
+                    + Counts.of(dataset.labeledCount(), "labeled training case")
+                    + " (images with a label file, less the validation cases) of " + dataset.dir());
         }
         if (s.labelnum() > train) {
-            throw new IllegalArgumentException("labelnum " + s.labelnum() + " is larger than the " + train
-                    + " cases of " + dataset.dir().resolve("train.list"));
+            throw new IllegalArgumentException("labelnum " + s.labelnum() + " is larger than the " + Counts.of(train, "case")
+                    + " of " + dataset.dir().resolve("train.list"));
         }
         if (s.labelnum() == train && !s.method().labeledOnly()) {
             throw new IllegalArgumentException("labelnum " + s.labelnum() + " labels every training case, leaving no"
@@ -162,8 +165,8 @@ public final class Trainer {
         }
         int unlabeledBatch = loaderConfig(dataset, s).unlabeledBatch();
         if (train - s.labelnum() < unlabeledBatch) {
-            throw new IllegalArgumentException("labelnum " + s.labelnum() + " leaves " + (train - s.labelnum())
-                    + " unlabeled case(s) in " + dataset.dir().resolve("train.list") + ", fewer than the unlabeled batch of "
+            throw new IllegalArgumentException("labelnum " + s.labelnum() + " leaves "
+                    + Counts.of(train - s.labelnum(), "unlabeled case") + " in " + dataset.dir().resolve("train.list") + ", fewer than the unlabeled batch of "
                     + unlabeledBatch);
         }
         if (!s.padding()) {
@@ -196,13 +199,13 @@ public final class Trainer {
         if (s.resume()) {
             Path state = s.runDir().resolve(TrainState.FILE);
             if (!Files.isRegularFile(state)) {
-                throw new IllegalArgumentException("--resume " + s.runDir() + ": no " + TrainState.FILE
+                throw new InvalidSettingException("resume", s.runDir() + ": no " + TrainState.FILE
                         + " there, so no run to continue");
             }
             long done = TrainState.checkConfig(state, fingerprint(configFields(dataset, s)));
             if (done >= s.maxIterations()) {
-                throw new IllegalArgumentException("--resume " + s.runDir() + ": the run already has " + done
-                        + " iterations; give --max-iterations above that to continue it");
+                throw new InvalidSettingException("resume", s.runDir() + ": the run already has "
+                        + Counts.of(done, "iteration") + "; max iterations must be above that to continue it");
             }
         }
         if (!s.resume()) {
@@ -273,9 +276,9 @@ public final class Trainer {
             try (BatchLoader loader = BatchLoader.start(dataset, loaderConfig(dataset, s), start);
                  RunFolderWriter out = RunFolderWriter.open(dir, s.resume())) {
                 out.log((s.resume() ? "resume at iteration " + start + " of " : "run ") + s.method().label() + " on "
-                        + dataset.dir() + (dataset.isNiftiFolder() ? " (" + dataset.layout() + ": " + dataset.trainCases().size()
-                        + " training cases, " + dataset.labeledCount() + " of them labeled; " + validationCases.size()
-                        + " validation cases held out)" : "")
+                        + dataset.dir() + (dataset.isNiftiFolder() ? " (" + dataset.layout() + ": "
+                        + Counts.of(dataset.trainCases().size(), "training case") + ", " + dataset.labeledCount() + " of them labeled; "
+                        + Counts.of(validationCases.size(), "validation case") + " held out)" : "")
                         + ", labelnum " + s.labelnum() + ", " + s.maxIterations() + " iterations, seed "
                         + s.seed() + ", " + student.parameterCount() + " parameters");
                 int nonFinite = progress.nonFinite();
@@ -313,8 +316,8 @@ public final class Trainer {
                             bestIteration = it + 1;
                             Checkpoint.save(best, student, metadata(dataset, s, it + 1));
                         }
-                        out.log(String.format(Locale.ROOT, "iteration %d: validation Dice %.4f on %d cases%s", it + 1,
-                                dice, validationCases.size(), better ? " (best so far, saved)" : ""));
+                        out.log(String.format(Locale.ROOT, "iteration %d: validation Dice %.4f on %s%s", it + 1,
+                                dice, Counts.of(validationCases.size(), "case"), better ? " (best so far, saved)" : ""));
                         out.validation(it + 1, dice);
                         if (listener != null) {
                             listener.validated(it + 1, dice, better);
@@ -351,14 +354,14 @@ public final class Trainer {
         List<String> test = dataset.testCases();
         if (test.isEmpty()) { // a NIfTI folder without labelsTs
             test = validationCases(dataset, s);
-            out.log("no labeled test cases (no labelsTs): the final report below is on the " + test.size()
-                    + " validation cases, which selected the best checkpoint");
+            out.log("no labeled test cases (no labelsTs): the final report below is on the "
+                    + Counts.of(test.size(), "validation case") + ", which selected the best checkpoint");
         }
         MetricRules rules = s.validation().rules();
         MetricSummary lastTest = evaluate(student, dataset, test, window, rules);
         MetricSummary bestTest = null;
         if (bestIteration >= 0) {
-            try (VNet net = Checkpoint.load(best, student.parameters().get(0).value().device())) {
+            try (VNet net = Checkpoint.load(best, student.device())) {
                 bestTest = evaluate(net, dataset, test, window, rules);
             }
         }
@@ -381,27 +384,29 @@ public final class Trainer {
      * cases when there are any ({@link Evaluation#undefinedNote}).
      */
     public static String describe(MetricSummary m) {
-        return describe(m, "cases");
+        return describe(m, "case");
     }
 
-    /** As {@link #describe(MetricSummary)}, naming what the summary is over ("cases", "seeds"). */
+    /**
+     * As {@link #describe(MetricSummary)}, naming what the summary is over in the singular ("case", "seed"):
+     * "(1 case)", "(3 seeds)".
+     */
     public static String describe(MetricSummary m, String over) {
-        return String.format(Locale.ROOT, "Dice %.4f ± %.4f, Jaccard %.4f ± %.4f, HD95 %.2f ± %.2f, ASD %.2f ± %.2f (%d %s)",
+        return String.format(Locale.ROOT, "Dice %.4f ± %.4f, Jaccard %.4f ± %.4f, HD95 %.2f ± %.2f, ASD %.2f ± %.2f (%s)",
                 m.mean().dice(), m.std().dice(), m.mean().jaccard(), m.std().jaccard(), m.mean().hd95(), m.std().hd95(),
-                m.mean().asd(), m.std().asd(), m.cases(), over) + (Evaluation.undefinedNote(m).isEmpty() ? ""
+                m.mean().asd(), m.std().asd(), Counts.of(m.cases(), over)) + (Evaluation.undefinedNote(m).isEmpty() ? ""
                 : " " + Evaluation.undefinedNote(m));
     }
 
     /** The reference's evaluation (sliding window, 0.5 threshold, no post-processing) of {@code cases} under {@code rules}. */
     public static MetricSummary evaluate(VNet net, Dataset dataset, List<String> cases, SlidingWindow window,
                                          MetricRules rules) throws IOException {
-        return Evaluation.summarize(Evaluation.run(net, dataset, cases, window, false, rules, null), rules);
+        return Evaluation.summarize(Evaluation.run(net, net.device(), dataset, cases, window, false, rules, null), rules);
     }
 
     /** The sliding window for a training patch: the data set's strides, never longer than the patch side. */
     public static SlidingWindow testWindow(Dataset dataset, int[] patch) {
-        int xy = Math.min(dataset.kind().strideXY(), Math.min(patch[0], patch[1]));
-        return new SlidingWindow(patch, xy, Math.min(dataset.kind().strideZ(), patch[2]));
+        return SlidingWindow.forTrainingPatch(dataset.kind(), patch);
     }
 
     private static List<String> validationCases(Dataset dataset, Settings s) throws IOException {

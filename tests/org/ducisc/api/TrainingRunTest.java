@@ -125,6 +125,37 @@ class TrainingRunTest {
         assertEquals(List.of(4L), resumed, "a stopped run resumes from its last iteration");
     }
 
+    /**
+     * A sweep of three seeds, stopped from the listener during the second: the second run ends there with its
+     * checkpoint, the third never starts, and the result's mean and population std are over the two that ran.
+     */
+    @Test
+    void seedSweepSummarisesTheSeedsThatRanAndAStopStartsNoFurtherSeed() throws Exception {
+        SeedSweepRun sweep = SeedSweepRun.create(data, tiny("sweep").maxIterations(2).build(), List.of(5L, 6L, 7L));
+        List<String> seen = new ArrayList<>();
+        SeedSweepResult r = sweep.run(seed -> report -> {
+            seen.add(seed + ":" + report.iteration());
+            if (seed == 6) {
+                sweep.stop();
+            }
+        });
+        assertEquals(List.of("5:1", "5:2", "6:1"), seen);
+        assertEquals(List.of(5L, 6L), r.seeds());
+        assertEquals(2, r.runs().size());
+        assertTrue(Files.isRegularFile(runs.resolve("sweep/seed_6/last.safetensors")));
+        assertTrue(!Files.exists(runs.resolve("sweep/seed_7/config.json")), "the third seed never started");
+        double a = r.runs().get(0).lastTest().mean().dice();
+        double b = r.runs().get(1).lastTest().mean().dice();
+        assertEquals((a + b) / 2, r.last().mean().dice(), 1e-12);
+        assertEquals(Math.abs(a - b) / 2, r.last().std().dice(), 1e-12, "numpy's population std over seeds");
+        assertEquals(2, r.last().count());
+        assertTrue(r.last().describe("seed").endsWith("(2 seeds)"), r.last().describe("seed"));
+        assertEquals(runs.resolve("sweep/seeds.csv"), r.table());
+        assertEquals(5, Files.readAllLines(r.table()).size(), "header, two seeds, mean and std");
+        assertMessage(() -> SeedSweepRun.create(data, tiny("twice").build(), List.of(5L, 5L)),
+                "seeds must be distinct");
+    }
+
     @Test
     void badOptionsAreNamedBeforeTraining() {
         if (Backends.select("auto").device().kind() == Device.Kind.CPU) { // no usable GPU on this machine

@@ -184,6 +184,18 @@ class ConvolutionsGradTest {
         checkConv("2->2 at 32x16x48", geo(2, 2, 2, t(32, 16, 48), t(3, 3, 3), t(1, 1, 1), t(1, 1, 1)), true);
     }
 
+    /**
+     * Deep channels on small volumes at batch 1 (the sliding window's deep layers): the output
+     * channels split into groups over tasks, a partial last block, and the slices of a depth chunk
+     * computed as one joined run (planes narrower than a microkernel block).
+     */
+    @Test
+    void deepSmallVolumeBatch1() {
+        checkConv("19->37 at 6x2x3, batch 1", geo(1, 19, 37, t(6, 2, 3), t(3, 3, 3), t(1, 1, 1), t(1, 1, 1)), true);
+        checkWeightGradient("16->37 at 5x3x4, batch 1", geo(1, 16, 37, t(5, 3, 4), t(3, 3, 3), t(1, 1, 1),
+                t(1, 1, 1)));
+    }
+
     @Test
     void firstLayer1To16() {
         checkConv("1->16 3x3x3 p1", geo(2, 1, 16, t(4, 5, 7), t(3, 3, 3), t(1, 1, 1), t(1, 1, 1)), true);

@@ -3,7 +3,12 @@ package org.ducisc.cli;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.domain.properties.HasName;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.BeforeAll;
@@ -52,6 +57,40 @@ class ArchitectureTest {
                 .whereLayer("runtime").mayOnlyBeAccessedByLayers("tensor", "api", "cli")
                 .whereLayer("backend implementations").mayOnlyBeAccessedByLayers("runtime")
                 .whereLayer("backend").mayOnlyBeAccessedByLayers("backend implementations", "runtime", "tensor")
+                .check(classes);
+    }
+
+    /**
+     * Issue 10: the command line trains through the API. No command reaches into {@code train} except for
+     * two listed classes: {@code bench}'s workloads ({@code train.BenchWorkloads}, timing harnesses, not
+     * training) and the option ranges {@code bench} and {@code model-summary} check ({@code train.SettingRanges}); and
+     * {@code train}, {@code demo} and what they share (the progress bar, the option table) use nothing of
+     * train, nn, eval, autograd, tensor or the backends: they build {@code api.TrainingConfig} and run
+     * {@code api.TrainingRun} / {@code api.SeedSweepRun}, and segment through {@code api.Segmenter}.
+     */
+    @Test
+    void trainingCommandsAreClientsOfTheApi() {
+        DescribedPredicate<JavaClass> trainButBench = JavaClass.Predicates.resideInAPackage("org.ducisc.train..")
+                .and(DescribedPredicate.not(HasName.Predicates.nameMatching("org\\.ducisc\\.train\\.(BenchWorkloads|SettingRanges)(\\$.*)?")));
+        noClasses().that().resideInAPackage("org.ducisc.cli..").should().dependOnClassesThat(trainButBench)
+                .check(classes);
+        noClasses().that().haveNameMatching("org\\.ducisc\\.cli\\.(TrainCommand|DemoCommand|TrainProgress|Options)(\\$.*)?")
+                .should().dependOnClassesThat().resideInAnyPackage("org.ducisc.train..", "org.ducisc.nn..",
+                        "org.ducisc.eval..", "org.ducisc.autograd..", "org.ducisc.tensor..", "org.ducisc.backend..")
+                .check(classes);
+    }
+
+    /**
+     * Issue 10: {@code test} and {@code predict} segment and evaluate through {@code api.Segmenter} (one
+     * inference path): no network, sliding window, training code, tensor or backend of their own. The
+     * records that {@code Segmenter.evaluate} hands back (eval's metrics) may be read.
+     */
+    @Test
+    void inferenceCommandsAreClientsOfTheApi() {
+        noClasses().that().haveNameMatching("org\\.ducisc\\.cli\\.(TestCommand|PredictCommand|InferenceOptions)(\\$.*)?")
+                .should().dependOnClassesThat().resideInAnyPackage("org.ducisc.train..", "org.ducisc.nn..",
+                        "org.ducisc.autograd..", "org.ducisc.tensor..", "org.ducisc.backend..")
+                .orShould().dependOnClassesThat().haveNameMatching("org\\.ducisc\\.eval\\.SlidingWindow(\\$.*)?")
                 .check(classes);
     }
 

@@ -52,14 +52,17 @@ class DemoCommandTest {
 
     @Test
     void theTableSaysHowManyCasesWereUndefined() {
-        org.ducisc.eval.MetricSummary some = org.ducisc.eval.MetricRules.REFERENCE.summarize(List.of(
-                new org.ducisc.eval.CaseMetrics(0.5, 0.3, 2, 1), org.ducisc.eval.CaseMetrics.ZERO));
-        org.ducisc.eval.MetricSummary none = org.ducisc.eval.MetricRules.REFERENCE.summarize(List.of(
-                new org.ducisc.eval.CaseMetrics(0.5, 0.3, 2, 1)));
-        String t = DemoCommand.table(List.of(org.ducisc.train.Trainer.Method.DUCISC,
-                org.ducisc.train.Trainer.Method.SUPERVISED_MATCHED), List.of(none, some), "2 test cases");
-        assertTrue(t.endsWith("supervised (matched): 1 case(s) with an empty prediction or ground truth, scored by the"
+        org.ducisc.api.Metrics m = new org.ducisc.api.Metrics(0.5, 0.3, 2, 1);
+        List<Integer> counted = List.of(2, 2, 2, 2);
+        org.ducisc.api.MetricStats none = new org.ducisc.api.MetricStats(m, m, 2, 0, counted);
+        org.ducisc.api.MetricStats one = new org.ducisc.api.MetricStats(m, m, 2, 1, counted);
+        org.ducisc.api.MetricStats two = new org.ducisc.api.MetricStats(m, m, 2, 2, counted);
+        String t = DemoCommand.table(List.of("ducisc", "supervised-matched"), List.of(none, one), "2 test cases");
+        assertTrue(t.endsWith("supervised (matched): 1 case with an empty prediction or ground truth, scored by the"
                 + " reference's rule\n") && !t.contains("DuCiSC:"), t);
+        t = DemoCommand.table(List.of("ducisc", "supervised-matched"), List.of(two, none), "2 test cases");
+        assertTrue(t.endsWith("DuCiSC: 2 cases with an empty prediction or ground truth, scored by the"
+                + " reference's rule\n"), t);
     }
 
     /**

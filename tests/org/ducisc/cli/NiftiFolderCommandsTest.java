@@ -46,7 +46,7 @@ class NiftiFolderCommandsTest {
         String log = Files.readString(run.resolve("log.txt"));
         assertTrue(Files.isRegularFile(run.resolve("best.safetensors")), "validation ran on the split: " + log);
         assertTrue(log.contains("test metrics of last.safetensors"), log);
-        assertTrue(log.contains(" NIfTI folder: 6 training cases, 4 of them labeled; 1 validation cases held out)"), log);
+        assertTrue(log.contains(" NIfTI folder: 6 training cases, 4 of them labeled; 1 validation case held out)"), log);
         String config = Files.readString(run.resolve("config.json"));
         assertTrue(config.contains(data.toString()), config);
 

@@ -77,12 +77,20 @@ class TrainCommandTest {
         Path done = work.resolve("done");
         assertEquals(0, run(tiny(done).toArray(String[]::new)).code());
         String csv = Files.readString(done.resolve("metrics.csv"));
-        Outcome o = run(tiny(done, "--resume", done.toString(), "--max-iterations", "4", "--lamda-mix", "0.2")
-                .toArray(String[]::new));
+        assertFalse(Files.exists(done.resolve("run.lock")), "a finished run leaves no lock file behind");
+        Outcome o = run(tiny(done, "--resume", done.toString(), "--max-iterations", "4", "--lamda-mix", "0.2",
+                "--lamda-proto", "0.3").toArray(String[]::new));
         assertEquals(1, o.code());
-        assertEquals("ducisc: --resume " + done + ": the run was started with lamda_mix 0.1, this command has 0.2;"
-                + " resume with the same settings or start a new run", o.err().strip());
+        // Every differing setting at once, not one per attempt.
+        assertEquals("ducisc: --resume " + done + ": the run was started with other settings: lamda_mix 0.1 (here 0.2),"
+                + " lamda_proto 0.1 (here 0.3); resume with the same settings or start a new run", o.err().strip());
         assertEquals(csv, Files.readString(done.resolve("metrics.csv")));
+        Outcome finished = run(tiny(done, "--resume", done.toString()).toArray(String[]::new));
+        assertEquals(1, finished.code());
+        assertTrue(finished.err().strip().matches("ducisc: --resume " + java.util.regex.Pattern.quote(done.toString())
+                + ": the run already has \\d+ iterations?; --max-iterations must be above that to continue it"),
+                finished.err());
+        assertFalse(Files.exists(done.resolve("run.lock")), "a refused resume leaves no lock file behind");
     }
 
     /** Issue 14, item 8: --out on an existing run needs --resume or --overwrite; the old run is left as it was. */

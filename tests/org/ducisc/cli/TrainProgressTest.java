@@ -5,21 +5,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import org.ducisc.train.DuciscStep;
-import org.ducisc.train.Thresholds;
+import org.ducisc.api.IterationReport;
+import org.ducisc.api.ValidationReport;
 import org.junit.jupiter.api.Test;
 
 class TrainProgressTest {
     @Test
     void withoutATerminalPrintsPlainLinesAtTheGivenRate() {
         StringWriter text = new StringWriter();
-        DuciscStep.Losses semi = new DuciscStep.Losses(0.5, 0.25, Double.NaN, 0.125, 0.0625, 1.0, 0.75);
+        double[] thresholds = {0.5, 0.5, 0.5, 0.5};
         try (TrainProgress p = new TrainProgress(new PrintWriter(text), "train", 10, 4, false)) {
             // A resumed run: iterations 3..9 (0-based), so lines after 4 and 8 completed, and at the end.
             for (long it = 3; it < 10; it++) {
-                p.iteration(it, semi, new Thresholds(4, 0.5));
+                p.onIteration(new IterationReport(it + 1, 0.75, 0.5, 0.25, Double.NaN, 0.125, 0.0625, thresholds,
+                        thresholds));
             }
-            p.validated(8, 0.8125, true);
+            p.onValidation(new ValidationReport(8, 0.8125, true));
         }
         String[] lines = text.toString().split("\n");
         assertEquals(4, lines.length, text.toString());

@@ -9,7 +9,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The fused conv3d + ReLU (Backend.conv3dForwardRelu, used by folded eval-mode inference) equals
  * conv3d followed by relu bitwise, on the stride-1 kernel and on the im2col one (stride 2), odd
- * sizes, with and without bias.
+ * sizes, with and without bias. The 3x3x3 stride-1 padding-1 case goes to the CPU backend's Winograd
+ * kernel, which rounds differently from the direct one: padding 2 keeps the stride-1 direct kernel
+ * here, and CpuWinogradTest checks the Winograd path against it.
  */
 class ConvReluTest {
     @Test
@@ -17,7 +19,7 @@ class ConvReluTest {
         long seed = 71;
         System.out.println("ConvReluTest seed " + seed);
         Rng rng = new Rng(seed);
-        int[][] geometries = {{3, 5, 3, 1, 1}, {2, 7, 2, 2, 0}, {1, 4, 1, 1, 0}}; // cin, cout, k, stride, pad
+        int[][] geometries = {{3, 5, 3, 1, 2}, {2, 7, 2, 2, 0}, {1, 4, 1, 1, 0}}; // cin, cout, k, stride, pad
         try (MemoryScope scope = MemoryScope.open()) {
             for (int[] g : geometries) {
                 int[] s = {g[3], g[3], g[3]};

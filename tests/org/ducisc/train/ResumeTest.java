@@ -92,7 +92,8 @@ class ResumeTest {
         List<String> csv = Files.readAllLines(dir.resolve("metrics.csv"));
         IllegalArgumentException other = assertThrows(IllegalArgumentException.class,
                 () -> Trainer.run(ds, tiny(dir, 3, 4, true), null));
-        assertEquals("--resume " + dir + ": the run was started with labelnum 2, this command has 3;"
+        // The library names the setting (resume) in neutral words; the CLI turns it into --resume (TrainCommandTest).
+        assertEquals("resume " + dir + ": the run was started with other settings: labelnum 2 (here 3);"
                 + " resume with the same settings or start a new run", other.getMessage());
         IllegalArgumentException done = assertThrows(IllegalArgumentException.class,
                 () -> Trainer.run(ds, tiny(dir, 2, 2, true), null));

@@ -53,6 +53,33 @@ class RunFolderTest {
         }
     }
 
+    /** Issue 10 (fresh-user finding): a run that ends, normally or by an error, leaves no run.lock behind. */
+    @Test
+    void anEndedRunLeavesNoLockFile() throws Exception {
+        try (RunFolder owned = RunFolder.lock(dir)) {
+            assertTrue(Files.isRegularFile(dir.resolve(RunFolder.LOCK)));
+        }
+        assertFalse(Files.exists(dir.resolve(RunFolder.LOCK)), "closed normally");
+        Path run = dir.resolve("run");
+        Trainer.run(Dataset.open("LA", data), settings(run, false), null);
+        assertTrue(Files.isRegularFile(run.resolve("last.safetensors")));
+        assertFalse(Files.exists(run.resolve(RunFolder.LOCK)), "a finished training run");
+        Path failed = dir.resolve("failed");
+        assertThrows(IllegalStateException.class, () -> Trainer.run(Dataset.open("LA", data), settings(failed, false),
+                new Trainer.Listener() {
+                    @Override
+                    public void iteration(long iteration, DuciscStep.Losses losses, Thresholds thresholds) {
+                        throw new IllegalStateException("listener failed");
+                    }
+                }));
+        assertFalse(Files.exists(failed.resolve(RunFolder.LOCK)), "a run ended by an error");
+        // A lock file whose owner was killed while retiring it (marked, not yet deleted) is taken over.
+        Files.writeString(dir.resolve(RunFolder.LOCK), "released\n");
+        try (RunFolder owned = RunFolder.lock(dir)) {
+            assertTrue(Files.readString(dir.resolve(RunFolder.LOCK)).startsWith("pid " + ProcessHandle.current().pid()));
+        }
+    }
+
     /** Holds the lock of the folder given as argument until its standard input closes (for the test below). */
     public static final class Holder {
         public static void main(String[] args) throws Exception {
@@ -102,7 +129,7 @@ class RunFolderTest {
         Files.writeString(seed.resolve("metrics.csv"), "iteration\n");
         String csv = Files.readString(dir.resolve("metrics.csv"));
 
-        RunFolder.ExistingRunException e = assertThrows(RunFolder.ExistingRunException.class,
+        org.ducisc.core.ExistingRunException e = assertThrows(org.ducisc.core.ExistingRunException.class,
                 () -> Trainer.run(ds, settings(dir, false), null));
         assertTrue(e.getMessage().startsWith(dir + ": already holds a training run (config.json, "), e.getMessage());
         assertEquals(dir, e.dir());

@@ -166,7 +166,11 @@ public final class CpuBackend implements Backend {
     @Override
     public void conv3dForwardRelu(Buffer x, long xOff, Buffer w, long wOff, Buffer bias, long biasOff, Buffer y,
                                   long yOff, ConvGeometry g) {
-        CpuConv.forward(seg(x), xOff, seg(w), wOff, seg(bias), biasOff, seg(y), yOff, g, true);
+        if (CpuWinograd.pays(g)) {
+            CpuWinograd.forward(seg(x), xOff, seg(w), wOff, seg(bias), biasOff, seg(y), yOff, g, true);
+        } else {
+            CpuConv.forward(seg(x), xOff, seg(w), wOff, seg(bias), biasOff, seg(y), yOff, g, true);
+        }
     }
 
     @Override

@@ -27,6 +27,12 @@ import org.ducisc.core.DType;
 final class CpuConv {
     /** Output depth slices per forward task: their padded input is copied once per task. */
     private static final int SLICES_PER_TASK = 4;
+    /**
+     * Tasks a convolution is split into at least, where its sizes allow (output-channel blocks
+     * are split when samples x depth chunks are fewer): a few per thread, so that uneven tasks
+     * balance. Only the split depends on it, never the order of a sum.
+     */
+    static final int MIN_TASKS = 4 * Parallel.THREADS;
     /** Cap, in floats, on the shared copies that backward-weight builds per chunk of depth slices. */
     private static final long CHUNK_FLOATS = 4L << 20;
 
@@ -96,10 +102,12 @@ final class CpuConv {
         } else {
             backwardWeightIm2col(x, xOff, gy, gyOff, g, sums);
         }
-        for (int i = 0; i < sums.length; i++) {
-            double v = accumulate ? gw.getAtIndex(JAVA_FLOAT, gwOff + i) + sums[i] : sums[i];
-            gw.setAtIndex(JAVA_FLOAT, gwOff + i, (float) v);
-        }
+        Parallel.forRange(sums.length, 1 << 15, (i0, i1) -> {
+            for (int i = (int) i0; i < i1; i++) {
+                double v = accumulate ? gw.getAtIndex(JAVA_FLOAT, gwOff + i) + sums[i] : sums[i];
+                gw.setAtIndex(JAVA_FLOAT, gwOff + i, (float) v);
+            }
+        });
     }
 
     private static boolean unitStride(ConvGeometry g) {
@@ -112,40 +120,101 @@ final class CpuConv {
     /**
      * y (batch, cout, out) = correlation of src (batch, cin, in) zero-padded by {@code pad} with the
      * packed weights (rows (ci, kd, kh, kw)), plus bias, then max(y, 0) with {@code relu}.
+     * A task is one sample, a chunk of output depth slices and a group of output-channel blocks (more
+     * than one group only where samples x chunks give too few tasks for the threads: batch 1, small
+     * deep volumes). Where it computes fewer positions, the slices of a chunk are one flat run
+     * (the padding rows between them included) instead of one run per slice. Neither choice changes
+     * the order in which an output is summed.
      */
     private static void stride1(MemorySegment src, long srcOff, int batch, int cin, int[] in, int[] k, int[] pad,
                                 float[] packed, int cout, MemorySegment bias, long biasOff, boolean relu,
                                 MemorySegment dst,
                                 long dstOff, int[] out) {
-        int hp = in[1] + 2 * pad[1];
-        int wp = in[2] + 2 * pad[2];
-        int plane = hp * wp;
-        int chunk = Math.min(out[0], SLICES_PER_TASK);
-        int slices = chunk + k[0] - 1;
-        int ciStride = slices * plane;
+        Stride1Plan plan = Stride1Plan.of(batch, in, k, pad, out, cout);
+        int wp = plan.wp();
+        int plane = plan.plane();
+        int chunk = plan.chunk();
+        int ciStride = (chunk + k[0] - 1) * plane;
         int[] rowOff = shiftedRows(cin, k, ciStride, plane, wp);
         int rows = rowOff.length;
         int flat = out[1] * wp;
-        int flatR = CpuConvGemm.roundUp(flat, CpuConvGemm.BW);
+        boolean joined = plan.joined();
+        int ybStride = plan.ybStride();
         int blocks = CpuConvGemm.blocks(cout);
-        int chunksPerN = (out[0] + chunk - 1) / chunk;
+        int chunksPerN = plan.chunksPerN();
+        int perGroup = plan.perGroup();
+        int groupCount = plan.groups();
         long inVol = (long) in[0] * in[1] * in[2];
         long outVol = (long) out[0] * out[1] * out[2];
-        Parallel.forEach(batch * chunksPerN, t -> {
-            int n = t / chunksPerN;
-            int d0 = (t % chunksPerN) * chunk;
+        Parallel.forEach(plan.tasks(), t -> {
+            int cb0 = t % groupCount * perGroup;
+            int cb1 = Math.min(blocks, cb0 + perGroup);
+            int n = t / groupCount / chunksPerN;
+            int d0 = (t / groupCount % chunksPerN) * chunk;
             int d1 = Math.min(out[0], d0 + chunk);
             Scratch s = SCRATCH.get();
             float[] xb = s.a(cin * ciStride + k[2] + CpuConvGemm.BW);
-            float[] yb = s.b(blocks * CpuConvGemm.CB * flatR);
+            float[] yb = s.b(blocks * CpuConvGemm.CB * ybStride);
             padSlices(src, srcOff + n * cin * inVol, cin, in, pad, d0 - pad[0], d1 - d0 + k[0] - 1, wp, plane,
                     ciStride, xb, 0);
+            int co0 = cb0 * CpuConvGemm.CB;
+            int co1 = Math.min(cout, cb1 * CpuConvGemm.CB);
+            long nBase = dstOff + n * cout * outVol;
+            if (joined) {
+                CpuConvGemm.gemm(packed, rows, cb0, cb1, xb, 0, rowOff, (d1 - d0 - 1) * plane + flat, yb, ybStride);
+            }
             for (int od = d0; od < d1; od++) {
-                CpuConvGemm.gemm(packed, rows, blocks, xb, (od - d0) * plane, rowOff, flat, yb, flatR);
-                writeOut(yb, flatR, wp, cout, out, bias, biasOff, relu, dst,
-                        dstOff + n * cout * outVol + (long) od * out[1] * out[2], outVol);
+                int at = 0;
+                if (joined) {
+                    at = (od - d0) * plane;
+                } else {
+                    CpuConvGemm.gemm(packed, rows, cb0, cb1, xb, (od - d0) * plane, rowOff, flat, yb, ybStride);
+                }
+                writeOut(yb, at, ybStride, wp, co0, co1, out, bias, biasOff, relu, dst,
+                        nBase + (long) od * out[1] * out[2], outVol);
             }
         });
+    }
+
+    /**
+     * How {@link #stride1} splits its work: depth chunks of {@code chunk} output slices, computed
+     * as one flat run of positions if {@code joined}, else one run per slice ({@code ybStride}
+     * positions, rounded up to whole microkernel blocks, per output channel); {@code groups} groups
+     * of {@code perGroup} output-channel blocks; tasks = batch x chunksPerN x groups.
+     */
+    record Stride1Plan(int wp, int plane, int chunk, int chunksPerN, boolean joined, int ybStride, int perGroup,
+                       int groups, int tasks) {
+        static Stride1Plan of(int batch, int[] in, int[] k, int[] pad, int[] out, int cout) {
+            int wp = in[2] + 2 * pad[2];
+            int plane = (in[1] + 2 * pad[1]) * wp;
+            int chunk = Math.min(out[0], SLICES_PER_TASK);
+            int flat = out[1] * wp;
+            int flatR = CpuConvGemm.roundUp(flat, CpuConvGemm.BW);
+            int joinedR = CpuConvGemm.roundUp((chunk - 1) * plane + flat, CpuConvGemm.BW);
+            boolean joined = joinedR < chunk * flatR;
+            int blocks = CpuConvGemm.blocks(cout);
+            int chunksPerN = (out[0] + chunk - 1) / chunk;
+            int spatialTasks = batch * chunksPerN;
+            int perGroup = blocksPerGroup(spatialTasks, blocks);
+            int groups = (blocks + perGroup - 1) / perGroup;
+            return new Stride1Plan(wp, plane, chunk, chunksPerN, joined, joined ? joinedR : flatR, perGroup, groups,
+                    spatialTasks * groups);
+        }
+
+        /** Positions the microkernel computes per output channel for one full chunk. */
+        int positionsPerChunk() {
+            return joined ? ybStride : chunk * ybStride;
+        }
+    }
+
+    /**
+     * Output-channel blocks per group where {@code tasks} runs of work are each split further over
+     * groups of the {@code blocks} blocks, so that there are at least {@link #MIN_TASKS} tasks
+     * where the blocks allow (all blocks in one group where the runs alone are enough).
+     */
+    static int blocksPerGroup(int tasks, int blocks) {
+        int groups = Math.max(1, Math.min(blocks, (MIN_TASKS + tasks - 1) / tasks));
+        return (blocks + groups - 1) / groups;
     }
 
     /** Offsets of the input windows of rows (ci, kd, kh, kw) in a padded buffer [ci][slice][hp][wp]. */
@@ -196,12 +265,13 @@ final class CpuConv {
      * Adds bias, applies the ReLU if {@code relu}, and copies the valid columns of one output slice
      * (rows of length rowLen) to dst.
      */
-    private static void writeOut(float[] yb, int coStrideB, int rowLen, int cout, int[] out, MemorySegment bias,
-                                 long biasOff, boolean relu, MemorySegment dst, long dstBase, long coStride) {
-        for (int co = 0; co < cout; co++) {
+    private static void writeOut(float[] yb, int ybOff, int coStrideB, int rowLen, int co0, int co1, int[] out,
+                                 MemorySegment bias, long biasOff, boolean relu, MemorySegment dst, long dstBase,
+                                 long coStride) {
+        for (int co = co0; co < co1; co++) {
             float b = bias == null ? 0f : bias.getAtIndex(JAVA_FLOAT, biasOff + co);
             for (int oh = 0; oh < out[1]; oh++) {
-                int s = co * coStrideB + oh * rowLen;
+                int s = ybOff + co * coStrideB + oh * rowLen;
                 if (bias != null) {
                     for (int ow = 0; ow < out[2]; ow++) {
                         yb[s + ow] += b;
@@ -241,7 +311,7 @@ final class CpuConv {
             float[] yb = s.b(blocks * CpuConvGemm.CB * pr);
             im2col(x, xOff + n * cin * g.inVolume(), g, od, col, pr);
             CpuConvGemm.gemm(packed, rows, blocks, col, 0, rowOff, positions, yb, pr);
-            writeOut(yb, pr, out[2], cout, out, bias, biasOff, relu, y,
+            writeOut(yb, 0, pr, out[2], 0, cout, out, bias, biasOff, relu, y,
                     yOff + n * cout * g.outVolume() + (long) od * positions, g.outVolume());
         });
     }
@@ -559,16 +629,24 @@ final class CpuConv {
                 // Units (depth slice, band of rows), split into contiguous runs, one per task.
                 int units = count * bands;
                 int tasks = Math.min(units, maxTasks);
-                Parallel.forEach(tasks, t -> {
+                // Where runs of units are too few for the threads, each run is also split over groups of
+                // output-channel blocks: they write disjoint parts of its partial sums, in the same order.
+                int perGroup = blocksPerGroup(tasks, coBlocks);
+                int groupCount = (coBlocks + perGroup - 1) / perGroup;
+                int blockSize = shifts * colBlocks * tile;
+                Parallel.forEach(tasks * groupCount, tg -> {
+                    int t = tg / groupCount;
+                    int b0 = tg % groupCount * perGroup;
+                    int b1 = Math.min(coBlocks, b0 + perGroup);
                     int at = t * partial;
                     // Zeroed and always added to: a weight-gradient-only run then never takes the
                     // microkernel's write branch, whose first use would recompile it mid-run.
-                    Arrays.fill(parts, at, at + partial, 0f);
+                    Arrays.fill(parts, at + b0 * blockSize, at + b1 * blockSize, 0f);
                     for (int u = t * units / tasks; u < (t + 1) * units / tasks; u++) {
                         int s = u / bands;
                         int p0 = u % bands * bandRows * out[2];
                         int len = Math.min(positions, p0 + bandRows * out[2]) - p0;
-                        for (int b = 0; b < coBlocks; b++) {
+                        for (int b = b0; b < b1; b++) {
                             int aOff = ((b * chunk + s) * positions + p0) * cb;
                             for (int shift = 0; shift < shifts; shift++) {
                                 int bOff = (s * st[0] + shift / k[1]) * slicePlane + shift % k[1] * wp * cin;
@@ -580,7 +658,6 @@ final class CpuConv {
                         }
                     }
                 });
-                int blockSize = shifts * colBlocks * tile;
                 Parallel.forEach(coBlocks, b -> {
                     for (int t = 0; t < tasks; t++) {
                         for (int i = b * blockSize; i < (b + 1) * blockSize; i++) {

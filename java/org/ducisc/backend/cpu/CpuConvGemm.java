@@ -44,39 +44,64 @@ final class CpuConvGemm {
      * Weights packed for {@link #block}: packed[(cb*rows + r)*CB + j] is the weight of output row
      * cb*CB + j and reduction row r, zero beyond {@code outRows}. Unflipped, w is (outRows, rows).
      * Flipped (the data gradient of a stride-1 conv): w is (cout, outRows, kvol) and reduction row
-     * r = (co, k) takes the weight at the mirrored kernel offset kvol-1-k.
+     * r = (co, k) takes the weight at the mirrored kernel offset kvol-1-k. The blocks are packed in
+     * parallel (each reads its CB rows of w in order); a pure copy, so the thread count cannot change it.
+     *
+     * @throws IllegalArgumentException if the packed array would exceed the largest Java array
      */
     static float[] pack(MemorySegment w, long wOff, int outRows, int rows, boolean flip, int cout, int kvol) {
         int blocks = blocks(outRows);
-        float[] packed = new float[blocks * rows * CB];
-        for (int o = 0; o < outRows; o++) {
-            int cb = o / CB;
-            int j = o % CB;
-            for (int r = 0; r < rows; r++) {
-                long src;
+        float[] packed = new float[arraySize((long) blocks * rows * CB)];
+        Parallel.forEach(blocks, cb -> {
+            for (int j = 0; j < CB && cb * CB + j < outRows; j++) {
+                int o = cb * CB + j;
+                int at = cb * rows * CB + j;
                 if (flip) {
-                    int co = r / kvol;
-                    int k = r % kvol;
-                    src = ((long) co * outRows + o) * kvol + (kvol - 1 - k);
+                    for (int co = 0, r = 0; co < cout; co++) {
+                        long src = wOff + ((long) co * outRows + o) * kvol + kvol - 1;
+                        for (int k = 0; k < kvol; k++, r++) {
+                            packed[at + r * CB] = w.getAtIndex(JAVA_FLOAT, src - k);
+                        }
+                    }
                 } else {
-                    src = (long) o * rows + r;
+                    long src = wOff + (long) o * rows;
+                    for (int r = 0; r < rows; r++) {
+                        packed[at + r * CB] = w.getAtIndex(JAVA_FLOAT, src + r);
+                    }
                 }
-                packed[(cb * rows + r) * CB + j] = w.getAtIndex(JAVA_FLOAT, wOff + src);
             }
-        }
+        });
         return packed;
     }
 
-    /** w (cout, rows) packed for {@link #block} with output rows r and reduction over co. */
+    /**
+     * w (cout, rows) packed for {@link #block} with output rows r and reduction over co, in parallel
+     * over blocks of CB rows.
+     *
+     * @throws IllegalArgumentException if the packed array would exceed the largest Java array
+     */
     static float[] packTransposed(MemorySegment w, long wOff, int cout, int rows) {
         int blocks = blocks(rows);
-        float[] packed = new float[blocks * cout * CB];
-        for (int co = 0; co < cout; co++) {
-            for (int r = 0; r < rows; r++) {
-                packed[((r / CB) * cout + co) * CB + r % CB] = w.getAtIndex(JAVA_FLOAT, wOff + (long) co * rows + r);
+        float[] packed = new float[arraySize((long) blocks * cout * CB)];
+        Parallel.forEach(blocks, rb -> {
+            for (int co = 0; co < cout; co++) {
+                long src = wOff + (long) co * rows + rb * CB;
+                int at = (rb * cout + co) * CB;
+                for (int j = 0; j < CB && rb * CB + j < rows; j++) {
+                    packed[at + j] = w.getAtIndex(JAVA_FLOAT, src + j);
+                }
             }
-        }
+        });
         return packed;
+    }
+
+    /** n as an array length, checked before allocating. */
+    static int arraySize(long n) {
+        if (n < 0 || n > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("convolution work array of " + n
+                    + " floats exceeds the largest Java array (2^31 - 9 elements)");
+        }
+        return (int) n;
     }
 
     /** Reduction rows per pass of {@link #gemm}, so that the input rows of a pass stay in L1. */
@@ -88,10 +113,19 @@ final class CpuConvGemm {
      */
     static void gemm(float[] packed, int rows, int blocks, float[] b, int bBase, int[] rowOff, int positions,
                      float[] c, int cs) {
+        gemm(packed, rows, 0, blocks, b, bBase, rowOff, positions, c, cs);
+    }
+
+    /**
+     * {@link #gemm} for the output blocks [cb0, cb1) only. Each output element is summed in the same
+     * order whatever the range, so splitting the blocks over tasks does not change the result.
+     */
+    static void gemm(float[] packed, int rows, int cb0, int cb1, float[] b, int bBase, int[] rowOff, int positions,
+                     float[] c, int cs) {
         for (int p0 = 0; p0 < positions; p0 += BW) {
             for (int r0 = 0; r0 < rows; r0 += ROW_GROUP) {
                 int n = Math.min(ROW_GROUP, rows - r0);
-                for (int cb = 0; cb < blocks; cb++) {
+                for (int cb = cb0; cb < cb1; cb++) {
                     block(packed, (cb * rows + r0) * CB, b, bBase + p0, rowOff, r0, n, c, cb * CB * cs + p0, cs,
                             r0 > 0);
                 }
