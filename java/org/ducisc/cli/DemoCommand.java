@@ -43,16 +43,16 @@ final class DemoCommand implements Runnable {
     @Option(names = "--dir", defaultValue = "demo", description = "Demo folder: data, runs and plots (default ${DEFAULT-VALUE}).")
     Path dir;
 
-    @Option(names = "--iterations", defaultValue = "500", description = "Iterations per method (default ${DEFAULT-VALUE}).")
+    @Option(names = "--iterations", defaultValue = "400", description = "Iterations per method (default ${DEFAULT-VALUE}).")
     long iterations;
 
-    @Option(names = "--warmup", defaultValue = "100", description = "Iterations before the unlabeled terms (default ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", defaultValue = "80", description = "Iterations before the unlabeled terms (default ${DEFAULT-VALUE}).")
     long warmup;
 
-    @Option(names = "--labelnum", defaultValue = "4", description = "Labeled training cases (default ${DEFAULT-VALUE}).")
+    @Option(names = "--labelnum", defaultValue = "2", description = "Labeled training cases (default ${DEFAULT-VALUE}).")
     int labelnum;
 
-    @Option(names = "--patch", defaultValue = "32,32,32", description = "Training patch W,H,D (default ${DEFAULT-VALUE}).")
+    @Option(names = "--patch", defaultValue = "32,32,16", description = "Training patch W,H,D (default ${DEFAULT-VALUE}).")
     String patch;
 
     @Option(names = "--base-filters", defaultValue = "4", description = "V-Net base filters (default ${DEFAULT-VALUE}).")
@@ -61,10 +61,10 @@ final class DemoCommand implements Runnable {
     @Option(names = "--cases", defaultValue = "20", description = "Phantom cases when generating it (default ${DEFAULT-VALUE}; 80%% train).")
     int cases;
 
-    @Option(names = "--size", defaultValue = "64,64,48", description = "Phantom volume size when generating it (default ${DEFAULT-VALUE}).")
+    @Option(names = "--size", defaultValue = "48,48,32", description = "Phantom volume size when generating it (default ${DEFAULT-VALUE}).")
     String size;
 
-    @Option(names = "--seeds", split = ",", defaultValue = "1337", paramLabel = "S1,S2,...", description = "Training seeds (default ${DEFAULT-VALUE}); with several, the table gives mean ± standard deviation over seeds.")
+    @Option(names = "--seeds", split = ",", defaultValue = "1337,1338,1339", paramLabel = "S1,S2,...", description = "Training seeds (default ${DEFAULT-VALUE}); with several, the table gives mean ± standard deviation over seeds.")
     List<Long> seeds;
 
     @Option(names = "--data-seed", defaultValue = "1337", description = "Seed of the phantom when generating it (default ${DEFAULT-VALUE}).")
@@ -214,7 +214,7 @@ final class DemoCommand implements Runnable {
         }
         for (Path run : runs) {
             try (Segmenter segmenter = Segmenter.builder(run.resolve("last.safetensors")).device("cpu").largestComponent(false)
-                    .patch(patch[0], patch[1], patch[2]).strides(strides[0], strides[1]).build()) {
+                    .patch(patch[0], patch[1], patch[2]).strides(strides[0], strides[1]).largestComponent(false).build()) {
                 for (int c = 0; c < shown.size(); c++) {
                     Volume image = shown.get(c).image();
                     byte[] labels = segmenter.predict(Image.of(image.floats(), image.shape(), image.spacing())).labels();

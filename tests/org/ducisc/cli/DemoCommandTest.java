@@ -22,7 +22,7 @@ class DemoCommandTest {
     void tinyDemoRunsEndToEnd() throws Exception {
         CliRun.Outcome o = CliRun.run("demo", "--dir", dir.toString(), "--iterations", "2",
                 "--warmup", "1", "--cases", "6", "--size", "32,32,32", "--patch", "32,32,16", "--base-filters", "2",
-                "--labelnum", "2");
+                "--labelnum", "2", "--seeds", "1337");
         assertEquals(0, o.code(), o.err());
         assertTrue(o.out().startsWith("demo: phantom " + dir.resolve("data") + " (6 cases of 32,32,32, generating),"
                 + " labelnum 2, patch 32,32,16, 2 base filters, 2 iterations per method, warm-up 1"), o.out());
@@ -63,5 +63,24 @@ class DemoCommandTest {
         t = DemoCommand.table(List.of("ducisc", "supervised-matched"), List.of(two, none), "2 test cases");
         assertTrue(t.endsWith("DuCiSC: 2 cases with an empty prediction or ground truth, scored by the"
                 + " reference's rule\n"), t);
+    }
+
+    /**
+     * The defaults are the scale README's demo table was measured at (issue 13): 3 seeds, labelnum 2,
+     * patch 32,32,16, 400 iterations, warm-up 80, a phantom of 20 cases of 48,48,32. Changing one means
+     * measuring the demo again.
+     */
+    @Test
+    void defaultsAreTheMeasuredScale() {
+        CliRun.Outcome o = CliRun.run("demo", "--help");
+        assertEquals(0, o.code(), o.err());
+        String help = o.out().replaceAll("\\s+", " ");
+        for (String d : List.of("Iterations per method (default 400)", "before the unlabeled terms (default 80)",
+                "Labeled training cases (default 2)", "Training patch W,H,D (default 32,32,16)",
+                "V-Net base filters (default 4)", "(default 20; 80% train)", "(default 48,48,32)",
+                "Training seeds (default 1337,1338,1339)", "Seed of the phantom when generating it (default 1337)",
+                "(default matched)")) {
+            assertTrue(help.contains(d), "demo --help lacks '" + d + "':\n" + o.out());
+        }
     }
 }
