@@ -91,7 +91,10 @@ public interface Backend {
     /**
      * y = max(conv3d(x, w) + bias, 0): {@link #conv3dForward} with the ReLU applied as the output is
      * written (eval-mode inference, after batch norm has been folded into w and bias). This default
-     * runs the two ops one after the other; a backend may fuse them.
+     * runs the two ops one after the other; a backend may fuse them, or compute the convolution by
+     * another algorithm that rounds differently (the CPU backend: Winograd F(2,3)^3 for 3x3x3 stride 1
+     * padding 1 with 16 or more input channels), so the result equals conv3dForward then ReLU within
+     * float32 rounding, not bitwise.
      */
     default void conv3dForwardRelu(Buffer x, long xOff, Buffer w, long wOff, Buffer bias, long biasOff, Buffer y,
                                    long yOff, ConvGeometry g) {

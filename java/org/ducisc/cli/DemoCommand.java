@@ -214,7 +214,7 @@ final class DemoCommand implements Runnable {
         }
         for (Path run : runs) {
             try (Segmenter segmenter = Segmenter.builder(run.resolve("last.safetensors")).device("cpu").largestComponent(false)
-                    .patch(patch[0], patch[1], patch[2]).strides(strides[0], strides[1]).build()) {
+                    .patch(patch[0], patch[1], patch[2]).strides(strides[0], strides[1]).largestComponent(false).build()) {
                 for (int c = 0; c < shown.size(); c++) {
                     Volume image = shown.get(c).image();
                     byte[] labels = segmenter.predict(Image.of(image.floats(), image.shape(), image.spacing())).labels();

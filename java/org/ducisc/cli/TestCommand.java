@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.ducisc.api.EvaluationReport;
 import org.ducisc.api.Segmenter;
+import org.ducisc.core.Counts;
 import org.ducisc.data.Dataset;
 import org.ducisc.eval.Evaluation;
 import org.ducisc.eval.MetricRules;
@@ -46,7 +47,7 @@ final class TestCommand implements Callable<Integer> {
     @Option(names = "--list", description = "Case list to evaluate (default: the data set's test.list).")
     Path list;
 
-    @Option(names = "--report", paramLabel = "PREFIX", description = "Writes PREFIX.json and PREFIX.csv (default: test-metrics beside the checkpoint).")
+    @Option(names = "--report", paramLabel = "PREFIX", description = "Writes the per-case metrics to PREFIX.json and PREFIX.csv (default: <checkpoint name>_test_cases beside the checkpoint, e.g. last_test_cases).")
     Path report;
 
     @Option(names = {"--save-predictions", "--save_predictions"}, paramLabel = "DIR", description = "Also write each case's label map as DIR/<case>_pred.nii.gz (uint8).")
@@ -70,8 +71,7 @@ final class TestCommand implements Callable<Integer> {
         unscored.removeAll(cases); // a NIfTI folder's test images without labelsTs: predictions only
         Path predictions = savePredictions != null || unscored.isEmpty() ? savePredictions
                 : inference.checkpoint.toAbsolutePath().resolveSibling("predictions");
-        Path base = report != null ? report
-                : inference.checkpoint.toAbsolutePath().resolveSibling("test-metrics");
+        Path base = report != null ? report : defaultReport(inference.checkpoint);
         Path json = base.resolveSibling(base.getFileName() + ".json");
         Path csv = base.resolveSibling(base.getFileName() + ".csv");
         OutputPaths.requireDistinct(List.of(new OutputPaths.Labeled("--checkpoint", inference.checkpoint),
@@ -83,7 +83,7 @@ final class TestCommand implements Callable<Integer> {
             // The label maps are staged, and appear only once every case and both reports are written.
             InferenceOptions.checkWritable(json);
             InferenceOptions.checkWritable(csv);
-            out.printf("test: %d cases of %s, %s, %s%n", cases.size(), dataset.dir(), InferenceOptions.describeWindow(segmenter),
+            out.printf("test: %s of %s, %s, %s%n", Counts.of(cases.size(), "case"), dataset.dir(), InferenceOptions.describeWindow(segmenter),
                     inference.largestComponent ? "largest component" : "no post-processing");
             if (!unscored.isEmpty()) {
                 segmenter.segmentCases(rootPath, datasetName, unscored, (name, prediction) -> {
@@ -123,5 +123,17 @@ final class TestCommand implements Callable<Integer> {
             out.flush();
         }
         return 0;
+    }
+
+    /**
+     * The report prefix beside {@code checkpoint} when no --report is given: its file name without the extension
+     * and {@code _test_cases} (last.safetensors -> last_test_cases), so two checkpoints of one run keep their own
+     * per-case reports beside training's summary, test_metrics.csv.
+     */
+    static Path defaultReport(Path checkpoint) {
+        String name = checkpoint.getFileName().toString();
+        int dot = name.indexOf('.');
+        String stem = dot > 0 ? name.substring(0, dot) : name;
+        return checkpoint.toAbsolutePath().resolveSibling(stem + "_test_cases");
     }
 }

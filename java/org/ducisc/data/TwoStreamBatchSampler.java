@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.ducisc.core.Counts;
 import org.ducisc.tensor.Rng;
 
 /**
@@ -59,13 +60,13 @@ public final class TwoStreamBatchSampler {
                     + " one >= 0 (0: labeled cases only), got " + primaryBatch + " and " + secondaryBatch);
         }
         if (primary.length < primaryBatch) {
-            throw new IllegalArgumentException("TwoStreamBatchSampler: " + primary.length
-                    + " labeled case(s) cannot fill a labeled batch of " + primaryBatch
+            throw new IllegalArgumentException("TwoStreamBatchSampler: " + Counts.of(primary.length, "labeled case")
+                    + " cannot fill a labeled batch of " + primaryBatch
                     + " (labelnum must be at least the labeled batch size)");
         }
         if (secondary.length < secondaryBatch) {
-            throw new IllegalArgumentException("TwoStreamBatchSampler: " + secondary.length
-                    + " unlabeled case(s) cannot fill an unlabeled batch of " + secondaryBatch
+            throw new IllegalArgumentException("TwoStreamBatchSampler: " + Counts.of(secondary.length, "unlabeled case")
+                    + " cannot fill an unlabeled batch of " + secondaryBatch
                     + " (the train list needs at least labelnum + that many cases)");
         }
         Set<Integer> seen = new HashSet<>();
@@ -93,7 +94,7 @@ public final class TwoStreamBatchSampler {
         int most = unlabeledBatch == 0 ? total : total - 1;
         if (labelnum < 1 || labelnum > most) {
             throw new IllegalArgumentException("TwoStreamBatchSampler: labelnum " + labelnum + " must be in 1.." + most
-                    + " for a train list of " + total + " cases" + (unlabeledBatch == 0 ? "" : " (some labeled, some unlabeled)"));
+                    + " for a train list of " + Counts.of(total, "case") + (unlabeledBatch == 0 ? "" : " (some labeled, some unlabeled)"));
         }
         int[] labeled = new int[labelnum];
         int[] unlabeled = new int[total - labelnum];

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.ducisc.core.Counts;
 import org.ducisc.core.Device;
 import org.ducisc.data.Dataset;
 import org.ducisc.io.CaseData;
@@ -152,14 +153,14 @@ public final class Evaluation {
         if (s.undefined() == 0 && !s.excludesCases()) {
             return "";
         }
-        StringBuilder b = new StringBuilder("(").append(s.undefined()).append(" of ").append(s.cases())
-                .append(" cases undefined: empty prediction or ground truth");
+        StringBuilder b = new StringBuilder("(").append(s.undefined()).append(" of ")
+                .append(Counts.of(s.cases(), "case")).append(" undefined: empty prediction or ground truth");
         if (s.excludesCases()) {
             b.append("; means over");
             for (int m = 0; m < CaseMetrics.COUNT; m++) {
                 b.append(m == 0 ? " " : ", ").append(METRIC_NAMES.get(m)).append(' ').append(s.counted(m));
             }
-            b.append(" cases");
+            b.append(" cases"); // a list of counts: "means over dice 2, jaccard 2, hd95 1, asd 1 cases"
         }
         return b.append(')').toString();
     }

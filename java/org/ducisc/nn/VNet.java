@@ -174,24 +174,6 @@ public final class VNet extends Module implements Predictor {
                 features);
     }
 
-    /**
-     * Inference: the full-resolution logits (N, classes, W, H, D) of {@code windows} (N, inChannels, W, H, D)
-     * on this network's device, computed in eval mode without gradients; the train/eval mode in force before
-     * the call is restored after it.
-     *
-     * @throws IllegalArgumentException for a shape {@link #checkInput} rejects
-     */
-    @Override
-    public Tensor logits(Tensor windows) {
-        boolean wasTraining = isTraining();
-        eval();
-        try (GradMode noGrad = GradMode.disabled()) {
-            return forward(Variable.constant(windows)).logits().value();
-        } finally {
-            train(wasTraining);
-        }
-    }
-
     /** {@code stack} applied to the activation x, whose last use this is. */
     private static Variable last(ConvStack stack, Variable x) {
         Variable y = stack.forward(x);
@@ -214,6 +196,33 @@ public final class VNet extends Module implements Predictor {
             x.release();
         }
         return y;
+    }
+
+    /**
+     * Inference: the full-resolution logits (N, classes, W, H, D) of {@code windows} (N, inChannels, W, H, D)
+     * on this network's device, computed in eval mode without gradients; the train/eval mode in force before
+     * the call is restored after it.
+     *
+     * @throws IllegalArgumentException for a shape {@link #checkInput} rejects
+     */
+    @Override
+    public Tensor logits(Tensor windows) {
+        boolean wasTraining = isTraining();
+        eval();
+        try (GradMode noGrad = GradMode.disabled()) {
+            Output out = forward(Variable.constant(windows));
+            for (Variable v : out.features()) {
+                v.release(); // without gradients: freed now
+            }
+            for (Variable v : out.outputs()) {
+                if (v != out.logits()) {
+                    v.release();
+                }
+            }
+            return out.logits().value();
+        } finally {
+            train(wasTraining);
+        }
     }
 
     private Variable dropout(Variable x) {

@@ -54,4 +54,33 @@ class ReductionsGradTest {
                     return new double[] {sum / n};
                 });
     }
+
+    @Test
+    void weightedSumIsTheSumOfTheProductBitwise() {
+        // Odd sizes, a weight broadcast over the channels (as a mask), seed 23; value and gradient.
+        long[] xs = {2, 3, 5, 7, 9};
+        long[] ws = {2, 1, 5, 7, 9};
+        int[][] dimSets = {{2, 3, 4}, {}, {0, 1}};
+        for (int[] dims : dimSets) {
+            try (org.ducisc.tensor.MemoryScope scope = org.ducisc.tensor.MemoryScope.open()) {
+                org.ducisc.tensor.Rng rng = new org.ducisc.tensor.Rng(23);
+                org.ducisc.tensor.Tensor x = org.ducisc.tensor.Tensor.uniform(org.ducisc.core.Device.CPU, rng, -1, 1, xs);
+                org.ducisc.tensor.Tensor w = org.ducisc.tensor.Tensor.uniform(org.ducisc.core.Device.CPU, rng, 0, 1, ws);
+                Variable a = Variable.parameter(x.copy());
+                Variable b = Variable.parameter(x.copy());
+                Variable fused = ReductionsGrad.weightedSum(a, w, false, dims);
+                Variable plain = ReductionsGrad.sum(ElementwiseGrad.mul(b, Variable.constant(w)), false, dims);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(plain.value().toFloatArray(), fused.value().toFloatArray(),
+                        "value, dims " + java.util.Arrays.toString(dims));
+                org.ducisc.tensor.Tensor g = org.ducisc.tensor.Tensor.uniform(org.ducisc.core.Device.CPU, rng, -1, 1,
+                        fused.shape());
+                fused.backward(g.copy());
+                plain.backward(g.copy());
+                org.junit.jupiter.api.Assertions.assertArrayEquals(b.grad().toFloatArray(), a.grad().toFloatArray(),
+                        "gradient, dims " + java.util.Arrays.toString(dims));
+                a.zeroGrad();
+                b.zeroGrad();
+            }
+        }
+    }
 }

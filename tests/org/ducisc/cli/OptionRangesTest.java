@@ -84,7 +84,7 @@ class OptionRangesTest {
         dataset("A\n");
         List<String> threeLabeled = train(out);
         threeLabeled.set(threeLabeled.indexOf("--labelnum") + 1, "3");
-        BadInputCommandsTest.failsInOneLine(List.of("labelnum 3 leaves 1 unlabeled case(s)"), List.of(out),
+        BadInputCommandsTest.failsInOneLine(List.of("--labelnum 3 leaves 1 unlabeled case in "), List.of(out),
                 threeLabeled.toArray(String[]::new));
         Path file = Files.writeString(tmp.resolve("a-file"), "x");
         Outcome o = outcome(train(file.resolve("sub")));

@@ -57,6 +57,29 @@ class RunFolderWindowTest {
         return checkpoint.toAbsolutePath().resolveSibling("config.json").toString();
     }
 
+    /**
+     * Without --report, each checkpoint's per-case report is named after it (last_test_cases.*, best_test_cases.*),
+     * so testing two checkpoints of one run keeps both, and neither is confused with training's test_metrics.csv.
+     */
+    @Test
+    void defaultReportIsNamedAfterTheCheckpoint(@TempDir Path tmp) throws IOException {
+        Path best = checkpoint.resolveSibling("best.safetensors");
+        Files.copy(checkpoint, best, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Path one = Files.writeString(tmp.resolve("one.list"), Dataset.open("LA", root).testCases().get(0) + "\n");
+        for (Path c : new Path[] {checkpoint, best}) {
+            CliRun.Outcome r = run("test", "--root-path", root.toString(), "--checkpoint", c.toString(), "--list",
+                    one.toString(), "--device", "cpu");
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.out().contains("test: 1 case of "), r.out());
+        }
+        for (String stem : new String[] {"last", "best"}) {
+            for (String ext : new String[] {".json", ".csv"}) {
+                assertTrue(Files.exists(checkpoint.resolveSibling(stem + "_test_cases" + ext)), stem + ext);
+            }
+        }
+        assertFalse(Files.exists(checkpoint.resolveSibling("test-metrics.json")));
+    }
+
     @Test
     void testTakesTheRunsWindowAndFlagsWin(@TempDir Path tmp) throws IOException {
         Path one = Files.writeString(tmp.resolve("one.list"), Dataset.open("LA", root).testCases().get(0) + "\n");

@@ -129,9 +129,9 @@ class TwoStreamBatchSamplerTest {
             assertEquals(Set.of(2, 3, 4), new HashSet<>(b.secondary()), "3 unlabeled in a group of 3: one whole shuffle");
         }
         IllegalArgumentException few = assertThrows(IllegalArgumentException.class, () -> TwoStreamBatchSampler.split(1, 80, 2, 2, 1));
-        assertTrue(few.getMessage().contains("1 labeled case(s) cannot fill a labeled batch of 2"), few.getMessage());
+        assertTrue(few.getMessage().contains("1 labeled case cannot fill a labeled batch of 2"), few.getMessage());
         IllegalArgumentException fewU = assertThrows(IllegalArgumentException.class, () -> TwoStreamBatchSampler.split(4, 5, 2, 2, 1));
-        assertTrue(fewU.getMessage().contains("1 unlabeled case(s) cannot fill an unlabeled batch of 2"), fewU.getMessage());
+        assertTrue(fewU.getMessage().contains("1 unlabeled case cannot fill an unlabeled batch of 2"), fewU.getMessage());
         IllegalArgumentException none = assertThrows(IllegalArgumentException.class, () -> TwoStreamBatchSampler.split(0, 80, 2, 2, 1));
         assertTrue(none.getMessage().contains("labelnum 0"), none.getMessage());
         assertThrows(IllegalArgumentException.class, () -> TwoStreamBatchSampler.split(80, 80, 2, 2, 1));

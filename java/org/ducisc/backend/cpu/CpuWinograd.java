@@ -11,8 +11,8 @@ import org.ducisc.backend.ConvGeometry;
 
 /**
  * Winograd F(2x2x2, 3x3x3) forward convolution for 3x3x3 kernels, stride 1, padding 1 (Lavin and
- * Gray, "Fast Algorithms for Convolutional Neural Networks", CVPR 2016, section 4, with the
- * F(2,3) matrices of its equation 6 nested over the three axes). Each output is cut into tiles of
+ * Gray, "Fast Algorithms for Convolutional Neural Networks", CVPR 2016: its 1D F(2,3) matrices,
+ * nested over the three axes). Each output is cut into tiles of
  * 2x2x2 voxels; the 4x4x4 input window of a tile (stride 2, zero outside the input, partial tiles
  * at odd sizes) is transformed by B^T d B, the weights of each (co, ci) by G g G^T, and the 64
  * elementwise products summed over ci become 64 independent GEMMs [Cout x Cin] x [Cin x tiles] on
@@ -23,8 +23,8 @@ import org.ducisc.backend.ConvGeometry;
  * B^T d = (d0 - d2, d1 + d2, d2 - d1, d1 - d3); G g = (g0, (g0+g1+g2)/2, (g0-g1+g2)/2, g2);
  * A^T m = (m0 + m1 + m2, m1 - m2 - m3).
  * <p>
- * Work is split into tasks of consecutive tiles (order (tile depth, tile row, tile column)) of one
- * sample; every output is computed from its own tile's transforms and one reduction over ci in a
+ * Work is split into tasks of consecutive whole tile rows (order (tile depth, tile row)) of one
+ * sample ({@link #rowsPerTask}); every output is computed from its own tile's transforms and one reduction over ci in a
  * fixed order, so the result does not depend on the task split, the thread count or which thread
  * ran a task. Not bitwise equal to the direct kernel: the transforms round differently (see
  * CpuWinogradTest for the measured error against a float64 reference).
@@ -37,8 +37,12 @@ final class CpuWinograd {
     private static final int TASK_FLOATS = 1 << 17;
     /** Largest packed-weight or per-task buffer, in floats, the kernel allocates; above it, the direct kernel. */
     private static final long MAX_FLOATS = 1L << 28;
-    /** Input channels from which the Winograd kernel is used (measured: see bench/README.md). */
-    static final int MIN_IN_CHANNELS = 2;
+    /**
+     * Input channels from which the backend uses the Winograd kernel: measured faster from 16 (CPU time
+     * 0.65-0.73 of the direct kernel at 16..256 channels), 4.3x slower with one (bench/README.md,
+     * WinogradQuick); 2..15 not measured.
+     */
+    static final int MIN_IN_CHANNELS = 16;
 
     /**
      * Whether the fused conv + ReLU of eval-mode inference uses this kernel where it {@link #pays}
@@ -159,58 +163,32 @@ final class CpuWinograd {
             int r0 = t % perN * rowsPer;
             int r1 = Math.min(rows, r0 + rowsPer);
             Scratch s = SCRATCH.get();
-            float[] v = s.v(ELEMS * cin * tt);
-            float[] m = s.m(ELEMS * coutR * tt);
+            float[] v = s.get(Scratch.V, ELEMS * cin * tt);
+            float[] m = s.get(Scratch.M, ELEMS * coutR * tt);
             inputTransform(x, xOff + n * cin * vol, cin, in, r0, r1, v, tt, s);
             products(u, v, m, cin, blocks, rowOff, (r1 - r0) * tw, tt);
             outputTransform(m, cout, coutR, in, r0, r1, tt, b, relu, y, yOff + n * cout * vol, s);
         });
     }
 
-    /** Per-thread work arrays, grown to the largest convolution seen and then reused. */
+    /**
+     * Per-thread work arrays, grown to the largest convolution seen and then reused: the transformed
+     * input V and the products M of a task, and the first-stage rows, second-stage rows and one
+     * input or output line of the transforms.
+     */
     private static final class Scratch {
-        private float[] v = new float[0];
-        private float[] m = new float[0];
-        private float[] rows = new float[0];
-        private float[] mid = new float[0];
-        private float[] line = new float[0];
+        static final int V = 0;
+        static final int M = 1;
+        static final int ROWS = 2;
+        static final int MID = 3;
+        static final int LINE = 4;
+        private final float[][] arrays = new float[5][0];
 
-        float[] v(int n) {
-            if (v.length < n) {
-                v = new float[n];
+        float[] get(int which, int n) {
+            if (arrays[which].length < n) {
+                arrays[which] = new float[n];
             }
-            return v;
-        }
-
-        float[] m(int n) {
-            if (m.length < n) {
-                m = new float[n];
-            }
-            return m;
-        }
-
-        /** ELEMS rows of one segment (the first transform stage). */
-        float[] rows(int n) {
-            if (rows.length < n) {
-                rows = new float[n];
-            }
-            return rows;
-        }
-
-        /** ELEMS rows of one segment (the second transform stage). */
-        float[] mid(int n) {
-            if (mid.length < n) {
-                mid = new float[n];
-            }
-            return mid;
-        }
-
-        /** One padded input row or one output row of a segment. */
-        float[] line(int n) {
-            if (line.length < n) {
-                line = new float[n];
-            }
-            return line;
+            return arrays[which];
         }
     }
 
@@ -304,9 +282,9 @@ final class CpuWinograd {
         int tw = (in[2] + 1) / 2;
         int rows = 2 * nb + 2;
         int len = A * tw;
-        float[] r = s.rows(A * rows * len);
-        float[] h = s.mid(ELEMS * tw);
-        float[] line = s.line(2 * tw + 2);
+        float[] r = s.get(Scratch.ROWS, A * rows * len);
+        float[] h = s.get(Scratch.MID, ELEMS * tw);
+        float[] line = s.get(Scratch.LINE, 2 * tw + 2);
         // line[1 + w] = x[.., w]; the padding column in front and the columns past W stay zero.
         Arrays.fill(line, 0, 2 * tw + 2, 0f);
         // Stage 1, along W: r[((j*rows + i)*4 + kw)*tw + c] for input slice j and input row i of the piece.
@@ -443,9 +421,9 @@ final class CpuWinograd {
     /** The 2x2 output rows of tile row (a, bRow) of one channel: A^T m A over its tw tiles, + bias, ReLU. */
     private static void outputRow(float[] m, int at, int eStride, int[] in, int a, int bRow, int tw, float bias,
                                   boolean relu, MemorySegment y, long cBase, Scratch s) {
-        float[] r = s.rows(32 * tw);
-        float[] h = s.mid(16 * tw);
-        float[] line = s.line(2 * tw);
+        float[] r = s.get(Scratch.ROWS, 32 * tw);
+        float[] h = s.get(Scratch.MID, 16 * tw);
+        float[] line = s.get(Scratch.LINE, 2 * tw);
         // Stage 1, along D: r[((od*4 + kh)*4 + kw)*tw + c].
         for (int hw = 0; hw < A * A; hw++) {
             at(m, hw * eStride + at, A * A * eStride, r, hw * tw, A * A * tw, tw);
