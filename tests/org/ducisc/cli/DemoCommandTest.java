@@ -1,6 +1,7 @@
 package org.ducisc.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -48,6 +49,36 @@ class DemoCommandTest {
         BufferedImage slices = ImageIO.read(dir.resolve("plots/test-slices.png").toFile());
         assertNotNull(slices);
         assertEquals(4 * (32 * 6 + 8), slices.getWidth(), "image, truth and two predictions; one row per test case");
+    }
+
+    /**
+     * Two methods trained at once (--jobs 2, the default on 2 cores) give every run the same numbers as one
+     * after the other: each seed's metrics.csv and test_metrics.csv, and the seeds.csv of both sweeps, byte for byte.
+     */
+    @Test
+    void concurrentRunsGiveTheSameNumbersAsSequentialOnes(@TempDir Path other) throws Exception {
+        Path[] dirs = {dir, other};
+        String[] jobs = {"1", "2"};
+        for (int d = 0; d < 2; d++) {
+            CliRun.Outcome o = CliRun.run("demo", "--dir", dirs[d].toString(), "--iterations", "3",
+                    "--warmup", "1", "--cases", "6", "--size", "32,32,32", "--patch", "32,32,16", "--base-filters", "2",
+                    "--labelnum", "2", "--seeds", "1337,1338", "--jobs", jobs[d]);
+            assertEquals(0, o.code(), o.err());
+        }
+        for (String m : List.of("ducisc", "supervised-matched")) {
+            assertEquals(Files.readString(dir.resolve(m).resolve("seeds.csv")),
+                    Files.readString(other.resolve(m).resolve("seeds.csv")), m);
+            for (String seed : List.of("seed_1337", "seed_1338")) {
+                for (String f : List.of("metrics.csv", "test_metrics.csv")) {
+                    assertEquals(Files.readString(dir.resolve(m).resolve(seed).resolve(f)),
+                            Files.readString(other.resolve(m).resolve(seed).resolve(f)), m + "/" + seed + "/" + f);
+                }
+            }
+        }
+        CliRun.Outcome bad = CliRun.run("demo", "--dir", dir.resolve("bad").toString(), "--jobs", "0");
+        assertTrue(bad.code() != 0, bad.out());
+        assertTrue(bad.err().contains("--jobs must be at least 1, got 0"), bad.err());
+        assertFalse(Files.exists(dir.resolve("bad").resolve("data")), "a bad option leaves no phantom behind");
     }
 
     @Test
