@@ -89,6 +89,9 @@ final class DemoCommand implements Runnable {
         if (parallel < 1) {
             throw new IllegalArgumentException("--jobs must be at least 1, got " + parallel);
         }
+        if (iterations < 1) { // checked here: the training setting's message would name train's --max-iterations
+            throw new IllegalArgumentException("--iterations must be >= 1, got " + iterations);
+        }
         int[] patchSize = Options.parseSize("--patch", patch);
         int[] volumeSize = Options.parseSize("--size", size);
         String baselineMethod = switch (baseline) {
@@ -99,11 +102,6 @@ final class DemoCommand implements Runnable {
         try {
             Path data = dir.resolve("data");
             boolean generate = !Files.isRegularFile(data.resolve("LA").resolve("train.list"));
-            out.printf(Locale.ROOT, "demo: phantom %s (%s), labelnum %d, patch %s, %d base filters, %d iterations per"
-                            + " method, warm-up %d, seeds %s; DuCiSC vs %s, last checkpoints on the test cases%n",
-                    data, generate ? cases + " cases of " + size + ", generating" : "already there", labelnum, patch,
-                    baseFilters, iterations, warmup, seeds, title(baselineMethod));
-            out.flush();
             // No validation: the demo reports the last checkpoints, so nothing is selected on the test cases.
             TrainingConfig.Builder config = TrainingConfig.builder().labelnum(labelnum).maxIterations(iterations)
                     .seed(seeds.get(0)).baseFilters(baseFilters).patch(patchSize[0], patchSize[1], patchSize[2])
@@ -111,13 +109,24 @@ final class DemoCommand implements Runnable {
             // Options first, data second: a bad option must not leave a freshly generated phantom behind.
             Options.withFlags(() -> config.output(dir).build().validate());
             if (generate) {
-                Phantom.checkOptions(cases, volumeSize);
+                Options.withFlags(() -> {
+                    Phantom.checkOptions(cases, volumeSize);
+                    return null;
+                });
                 int train = Phantom.trainCount(cases);
                 if (labelnum < 2 || labelnum + 2 > train) {
                     throw new IllegalArgumentException("--labelnum " + labelnum + " with --cases " + cases + ": the phantom's"
                             + " train.list gets " + Counts.of(train, "case") + ", and training needs 2.." + (train - 2)
                             + " labeled ones (2 unlabeled at least)");
                 }
+            }
+            out.printf(Locale.ROOT, "demo: phantom %s (%s), labelnum %d, patch %s, %d base filters, %d iterations per"
+                            + " method, warm-up %d, seeds %s; DuCiSC vs %s, last checkpoints on the test cases%n",
+                    data, generate ? cases + " cases of " + size + ", generating" : "already there", labelnum, patch,
+                    baseFilters, iterations, warmup,
+                    seeds.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",")), title(baselineMethod));
+            out.flush();
+            if (generate) {
                 Phantom.writeDataset(data, cases, dataSeed, volumeSize);
             }
             List<String> methods = List.of("ducisc", baselineMethod);

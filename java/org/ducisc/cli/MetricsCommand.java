@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
+import org.ducisc.core.Sizes;
 import org.ducisc.eval.Evaluation;
 import org.ducisc.eval.MetricRules;
 import org.ducisc.eval.SegmentationMetrics;
@@ -17,9 +18,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code ducisc metrics}: the four metrics of one prediction against its ground truth. */
 @Command(name = "metrics", mixinStandardHelpOptions = true,
-        description = {"Prints one JSON object {\"dice\", \"jaccard\", \"hd95\", \"asd\"} (medpy's definitions) for a"
+        description = {"Prints one JSON object {\"dice\", \"jaccard\", \"hd95\", \"asd\", \"undefined\", \"metric_rules\"} (medpy's definitions) for a"
             + " predicted mask against the ground truth; any non-zero voxel is foreground.",
-            "Files: .nii / .nii.gz (integer values 0..255) or .h5 (its 'label'). Distances in units of --spacing"
+            "Files: .nii / .nii.gz / NRRD (integer values 0..255) or .h5 (its 'label'). Distances in units of --spacing"
                 + " (default 1,1,1, as the reference evaluates).",
             "With --metric-rules reference (the default) an empty prediction scores 0 on all four; a non-empty"
                 + " prediction against an empty ground truth has dice 0, jaccard 0 and hd95 = asd = null (no surface"
@@ -49,8 +50,8 @@ final class MetricsCommand implements Callable<Integer> {
         Volume p = readMask(pred);
         Volume t = readMask(gt);
         if (!Arrays.equals(p.shape(), t.shape())) {
-            throw new IllegalArgumentException("--pred " + pred + " has shape " + Arrays.toString(p.shape())
-                    + " but --gt " + gt + " has shape " + Arrays.toString(t.shape()));
+            throw new IllegalArgumentException("--pred " + pred + " has shape " + Sizes.of(p.shape())
+                    + " but --gt " + gt + " has shape " + Sizes.of(t.shape()));
         }
         PrintWriter out = spec.commandLine().getOut();
         out.println(Evaluation.toJson(rules.evaluate(p.labels(), t.labels(), p.shape(), sp), rules));

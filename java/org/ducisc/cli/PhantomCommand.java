@@ -33,7 +33,10 @@ public final class PhantomCommand implements Callable<Integer> {
     public Integer call() {
         try {
             long t0 = System.nanoTime();
-            Phantom.checkOptions(cases, size);
+            Options.withFlags(() -> {
+                Phantom.checkOptions(cases, size);
+                return null;
+            });
             if (preview != null) { // checked first, so a bad preview folder leaves no data set behind
                 InferenceOptions.checkWritable(preview.resolve("phantom-1.png"));
             }
@@ -51,6 +54,9 @@ public final class PhantomCommand implements Callable<Integer> {
         } catch (IOException | IllegalArgumentException e) {
             System.err.println("ducisc: " + e.getMessage());
             return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
         }
     }
 }

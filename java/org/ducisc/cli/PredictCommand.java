@@ -158,7 +158,12 @@ final class PredictCommand implements Callable<Integer> {
             }
             return List.of(new Job(stem(checkedImageName(input)), input, output, probabilities));
         }
-        List<Job> jobs = new ArrayList<>();
+        requireFolderName("--output", output);
+        if (probabilities != null) {
+            requireFolderName("--probabilities", probabilities);
+        }
+        List<Path> images = new ArrayList<>();
+        List<String> names = new ArrayList<>();
         try (Stream<Path> entries = Files.list(input)) {
             for (Path p : entries.sorted().toList()) {
                 Path image = Files.isDirectory(p) ? p.resolve("mri_norm2.h5") : p;
@@ -166,12 +171,20 @@ final class PredictCommand implements Callable<Integer> {
                 if (name == null || !Files.isRegularFile(image)) {
                     continue;
                 }
-                jobs.add(new Job(name, image, output.resolve(name + ".nii.gz"),
-                        probabilities == null ? null : probabilities.resolve(name + "_prob.nii.gz")));
+                images.add(image);
+                names.add(name);
             }
         }
-        if (jobs.isEmpty()) {
+        if (images.isEmpty()) {
             throw new IOException(input + ": no " + VolumeFormat.knownSuffixes() + " images (nor <case>/mri_norm2.h5) in this folder");
+        }
+        // nnU-Net names a case's single-channel image <case>_0000; its predictions are <case>.nii.gz.
+        boolean nnUNet = names.stream().allMatch(n -> NNUNET_CHANNEL.matcher(n).find());
+        List<Job> jobs = new ArrayList<>();
+        for (int i = 0; i < images.size(); i++) {
+            String name = nnUNet ? NNUNET_CHANNEL.matcher(names.get(i)).replaceFirst("") : names.get(i);
+            jobs.add(new Job(name, images.get(i), output.resolve(name + ".nii.gz"),
+                    probabilities == null ? null : probabilities.resolve(name + "_prob.nii.gz")));
         }
         return jobs;
     }
@@ -181,6 +194,18 @@ final class PredictCommand implements Callable<Integer> {
             throw new IOException(file + ": not an image (" + VolumeFormat.knownSuffixes() + ")");
         }
         return file;
+    }
+
+    /** nnU-Net's channel suffix of an image name ({@code _0000} for the first channel). */
+    private static final java.util.regex.Pattern NNUNET_CHANNEL = java.util.regex.Pattern.compile("_0000$");
+
+    /** For a folder --input: a NIfTI file name where no folder exists is a mistake, not a folder to create. */
+    private static void requireFolderName(String option, Path folder) {
+        String n = folder.getFileName() == null ? "" : folder.getFileName().toString();
+        if (!Files.isDirectory(folder) && (n.endsWith(".nii") || n.endsWith(".nii.gz"))) {
+            throw new IllegalArgumentException(option + " " + folder + ": a file name, but --input is a folder: give a"
+                    + " folder to receive one <name>.nii.gz per image");
+        }
     }
 
     private static void requireNiftiName(String option, Path file) {

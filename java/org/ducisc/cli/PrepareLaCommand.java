@@ -2,8 +2,9 @@ package org.ducisc.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Arrays;
+import org.ducisc.core.Counts;
 import java.util.concurrent.Callable;
+import org.ducisc.core.Sizes;
 import org.ducisc.data.LaPreparation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,15 +26,11 @@ public final class PrepareLaCommand implements Callable<Integer> {
     long seed;
 
     @Override
-    public Integer call() {
-        try {
-            var done = LaPreparation.prepareAll(raw, out, seed,
-                    p -> System.out.println("prepare-la: " + p.name() + " -> " + Arrays.toString(p.shape())));
-            System.out.println("prepare-la: " + done.size() + " cases written under " + out);
-            return 0;
-        } catch (IOException | IllegalArgumentException e) {
-            System.err.println("ducisc prepare-la: " + e.getMessage());
-            return 1;
-        }
+    public Integer call() throws IOException {
+        // Failures go to Main's handler, one "ducisc: ..." line as for every command.
+        var done = LaPreparation.prepareAll(raw, out, seed, p -> System.out.println("prepare-la: " + p.name() + " -> "
+                + Sizes.of(p.shape())));
+        System.out.println("prepare-la: " + Counts.of(done.size(), "case") + " written under " + out);
+        return 0;
     }
 }

@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
+import org.ducisc.core.InvalidSettingException;
+import org.ducisc.core.Sizes;
 import org.ducisc.io.CaseData;
 import org.ducisc.io.FileBytes;
 import org.ducisc.io.H5Volumes;
@@ -78,7 +80,7 @@ public final class Phantom {
     public static void checkOptions(int cases, int[] size) {
         checkSize(size);
         if (cases < 2 || cases > MAX_CASES) {
-            throw new IllegalArgumentException("phantom: the number of cases must be in 2.." + MAX_CASES
+            throw new InvalidSettingException("cases", "must be in 2.." + MAX_CASES
                     + " (one train and one test case at least), got " + cases);
         }
     }
@@ -90,12 +92,11 @@ public final class Phantom {
 
     static void checkSize(int[] size) {
         if (size.length != 3) {
-            throw new IllegalArgumentException("phantom: size needs 3 numbers W,H,D");
+            throw new InvalidSettingException("size", "needs 3 numbers W,H,D, got " + size.length);
         }
         for (int s : size) {
             if (s < 32 || s > 1024) {
-                throw new IllegalArgumentException("phantom: each side of the size must be in 32..1024, got "
-                        + java.util.Arrays.toString(size));
+                throw new InvalidSettingException("size", "must have each side in 32..1024, got " + Sizes.of(size));
             }
         }
     }

@@ -1,7 +1,7 @@
 package org.ducisc.train;
 
-import java.util.Arrays;
 import org.ducisc.core.InvalidSettingException;
+import org.ducisc.core.Sizes;
 import org.ducisc.nn.VNet;
 
 /**
@@ -57,13 +57,13 @@ public final class SettingRanges {
     public static void checkPatch(int[] patch, int baseFilters, int batch) {
         for (int side : patch) {
             if (side < VNet.SIZE_MULTIPLE || side > MAX_PATCH_SIDE || side % VNet.SIZE_MULTIPLE != 0) {
-                throw new InvalidSettingException("patch", Arrays.toString(patch) + ": every side must be a positive"
+                throw new InvalidSettingException("patch", Sizes.of(patch) + ": every side must be a positive"
                         + " multiple of " + VNet.SIZE_MULTIPLE + ", at most " + MAX_PATCH_SIDE + " voxels");
             }
         }
         long values = (long) batch * baseFilters * patch[0] * patch[1] * patch[2];
         if (values > Integer.MAX_VALUE) {
-            throw new InvalidSettingException("patch", Arrays.toString(patch) + " with base_filters " + baseFilters
+            throw new InvalidSettingException("patch", Sizes.of(patch) + " with base_filters " + baseFilters
                     + " gives a first activation of " + values + " values, more than the 2^31 a tensor can hold;"
                     + " use a smaller patch or fewer base filters");
         }

@@ -11,6 +11,7 @@ import org.ducisc.autograd.Variable;
 import org.ducisc.core.Counts;
 import org.ducisc.core.Device;
 import org.ducisc.core.InvalidSettingException;
+import org.ducisc.core.Sizes;
 import org.ducisc.data.Augmentation;
 import org.ducisc.data.BatchLoader;
 import org.ducisc.data.Dataset;
@@ -174,8 +175,8 @@ public final class Trainer {
             for (String name : dataset.trainCases()) {
                 int[] shape = dataset.readImage(name).shape();
                 if (!crop.fits(shape)) {
-                    throw new IllegalArgumentException("padding off: patch " + java.util.Arrays.toString(s.patchFor(dataset))
-                            + " does not fit inside case " + name + " of size " + java.util.Arrays.toString(shape)
+                    throw new IllegalArgumentException("padding off: patch " + Sizes.of(s.patchFor(dataset))
+                            + " does not fit inside case " + name + " of size " + Sizes.of(shape)
                             + " (without padding every side must be larger" + (crop.rotFlip() ? ", W and H either way round" : "")
                             + "); use a smaller patch or keep the padding");
                 }

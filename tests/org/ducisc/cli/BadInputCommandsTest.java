@@ -182,4 +182,20 @@ class BadInputCommandsTest {
                     "the trace follows the one line: " + o.err());
         }
     }
+
+    /** phantom's range errors name its flags (--cases, --size), not the library's words; nothing is written. */
+    @Test
+    void phantomNamesItsFlags() {
+        Outcome few = run("phantom", "--out", tmp.resolve("p1").toString(), "--cases", "0");
+        assertEquals(1, few.code());
+        assertEquals("ducisc: --cases must be in 2..10000 (one train and one test case at least), got 0", few.err().strip());
+        Outcome flat = run("phantom", "--out", tmp.resolve("p2").toString(), "--size", "10,10");
+        assertEquals(1, flat.code());
+        assertEquals("ducisc: --size needs 3 numbers W,H,D, got 2", flat.err().strip());
+        Outcome small = run("phantom", "--out", tmp.resolve("p3").toString(), "--size", "10,40,40");
+        assertEquals("ducisc: --size must have each side in 32..1024, got 10x40x40", small.err().strip());
+        for (String p : List.of("p1", "p2", "p3")) {
+            assertFalse(Files.exists(tmp.resolve(p)), p);
+        }
+    }
 }

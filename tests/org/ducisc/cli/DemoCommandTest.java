@@ -26,7 +26,7 @@ class DemoCommandTest {
                 "--labelnum", "2", "--seeds", "1337");
         assertEquals(0, o.code(), o.err());
         assertTrue(o.out().startsWith("demo: phantom " + dir.resolve("data") + " (6 cases of 32,32,32, generating),"
-                + " labelnum 2, patch 32,32,16, 2 base filters, 2 iterations per method, warm-up 1"), o.out());
+                + " labelnum 2, patch 32,32,16, 2 base filters, 2 iterations per method, warm-up 1, seeds 1337;"), o.out());
         assertTrue(Files.isRegularFile(dir.resolve("data/LA/test.list")));
         // The table's Dice row holds each run's last-checkpoint mean Dice from its test_metrics.csv.
         String diceRow = o.out().lines().filter(l -> l.startsWith("Dice ")).findFirst().orElseThrow();
@@ -75,6 +75,11 @@ class DemoCommandTest {
                 }
             }
         }
+        CliRun.Outcome zero = CliRun.run("demo", "--dir", dir.resolve("bad").toString(), "--iterations", "0");
+        assertTrue(zero.code() != 0 && zero.err().contains("--iterations must be >= 1, got 0") && zero.out().isEmpty(),
+                zero.out() + zero.err());
+        CliRun.Outcome few = CliRun.run("demo", "--dir", dir.resolve("bad").toString(), "--cases", "1");
+        assertTrue(few.code() != 0 && few.out().isEmpty(), "refused before the header: " + few.out() + few.err());
         CliRun.Outcome bad = CliRun.run("demo", "--dir", dir.resolve("bad").toString(), "--jobs", "0");
         assertTrue(bad.code() != 0, bad.out());
         assertTrue(bad.err().contains("--jobs must be at least 1, got 0"), bad.err());

@@ -308,7 +308,7 @@ class InferenceCommandsTest {
         Nifti.write(small, Volume.ofLabels(new int[] {4, 5, 6}, new byte[120]));
         Path cube = tmp.resolve("cube.nii");
         Nifti.write(cube, Volume.ofLabels(new int[] {4, 6, 5}, new byte[120]));
-        failsCleanly("[4, 6, 5]", List.of(), "metrics", "--pred", small.toString(), "--gt", cube.toString());
+        failsCleanly("has shape 4x6x5", List.of(), "metrics", "--pred", small.toString(), "--gt", cube.toString());
         failsCleanly("missing.nii", List.of(), "metrics", "--pred", tmp.resolve("missing.nii").toString(), "--gt",
                 small.toString());
         failsCleanly("--spacing", List.of(), "metrics", "--pred", small.toString(), "--gt", small.toString(),

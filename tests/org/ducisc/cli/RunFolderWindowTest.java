@@ -80,6 +80,37 @@ class RunFolderWindowTest {
         assertFalse(Files.exists(checkpoint.resolveSibling("test-metrics.json")));
     }
 
+    /**
+     * A folder of nnU-Net images (<case>_0000.nii.gz) gives <case>.nii.gz predictions, as nnU-Net names them; a
+     * NIfTI file name as --output for a folder --input is refused before any work instead of becoming a folder.
+     */
+    @Test
+    void predictOnAFolderNamesOutputsAsNnUNetAndRefusesAFileName(@TempDir Path tmp) throws IOException {
+        Path images = Files.createDirectories(tmp.resolve("imagesTs"));
+        Rng rng = new Rng(20261129);
+        System.out.println("RunFolderWindowTest seed 20261129");
+        for (String name : new String[] {"la_003_0000", "la_011_0000"}) {
+            float[] voxels = new float[17 * 19 * 13];
+            for (int i = 0; i < voxels.length; i++) {
+                voxels[i] = (float) rng.nextGaussian();
+            }
+            Nifti.write(images.resolve(name + ".nii.gz"), Volume.ofFloats(new int[] {17, 19, 13}, voxels));
+        }
+        CliRun.Outcome r = run("predict", "--checkpoint", checkpoint.toString(), "--input", images.toString(),
+                "--output", tmp.resolve("pred").toString(), "--device", "cpu");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.isRegularFile(tmp.resolve("pred/la_003.nii.gz")) && Files.isRegularFile(tmp.resolve("pred/la_011.nii.gz")),
+                r.out());
+        assertFalse(Files.exists(tmp.resolve("pred/la_003_0000.nii.gz")));
+
+        CliRun.Outcome bad = run("predict", "--checkpoint", checkpoint.toString(), "--input", images.toString(),
+                "--output", tmp.resolve("one.nii.gz").toString(), "--device", "cpu");
+        assertTrue(bad.code() != 0, bad.out());
+        assertTrue(bad.err().contains("--output " + tmp.resolve("one.nii.gz") + ": a file name, but --input is a folder"),
+                bad.err());
+        assertFalse(Files.exists(tmp.resolve("one.nii.gz")));
+    }
+
     @Test
     void testTakesTheRunsWindowAndFlagsWin(@TempDir Path tmp) throws IOException {
         Path one = Files.writeString(tmp.resolve("one.list"), Dataset.open("LA", root).testCases().get(0) + "\n");

@@ -70,7 +70,7 @@ class TrainCommandTest {
                 tiny(run, "--labelnum", Integer.toString(trainCases)));
         List<String> noPad = tiny(run);
         noPad.add("--no-pad");
-        assertFailsInOneLine("--no-pad: patch [32, 32, 16] does not fit inside case", run, noPad);
+        assertFailsInOneLine("--no-pad: patch 32x32x16 does not fit inside case", run, noPad);
         Path file = Files.writeString(work.resolve("a-file"), "x");
         assertFailsInOneLine("cannot create the output folder", file.resolve("sub"), tiny(file.resolve("sub")));
 

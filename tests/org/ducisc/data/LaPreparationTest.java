@@ -110,7 +110,7 @@ class LaPreparationTest {
         String text = err.toString(StandardCharsets.UTF_8);
         assertEquals(1, code);
         assertEquals(1, text.lines().count(), text);
-        assertTrue(text.contains("laendo.nrrd") && text.contains("truncated"), text);
+        assertTrue(text.startsWith("ducisc: ") && text.contains("laendo.nrrd") && text.contains("truncated"), text);
         assertFalse(Files.exists(out.resolve("2018LA_Seg_TrainingSet/c1/mri_norm2.h5")));
     }
 
