@@ -71,12 +71,28 @@ public final class SeedSweepRun {
      *                               {@link #stop()} came before the first run ended
      */
     public SeedSweepResult run(LongFunction<TrainingListener> listeners) throws IOException, InterruptedException {
+        return run(listeners, 1);
+    }
+
+    /**
+     * As {@link #run(LongFunction)}, with up to {@code parallel} seeds training at the same time, each on its own
+     * thread (their listeners are then called from those threads). The numbers of every run are the same as
+     * one seed after the other; on a machine whose cores a small run leaves idle, the sweep ends sooner.
+     *
+     * @param parallel seeds trained at once, >= 1
+     * @throws IllegalArgumentException {@code parallel} is below 1
+     */
+    public SeedSweepResult run(LongFunction<TrainingListener> listeners, int parallel)
+            throws IOException, InterruptedException {
+        if (parallel < 1) {
+            throw new IllegalArgumentException("seeds trained at once must be at least 1, got " + parallel);
+        }
         if (!started.compareAndSet(false, true)) {
             throw new IllegalStateException("this seed sweep was already started; build a new one");
         }
         LOG.log(Level.DEBUG, () -> "seed sweep " + seeds + " of " + base.method() + " into " + base.runDir());
         SeedSweep.Outcome o = SeedSweep.run(dataset, base, device, seeds,
-                seed -> TrainingRun.listener(listeners == null ? null : listeners.apply(seed), stop));
+                seed -> TrainingRun.listener(listeners == null ? null : listeners.apply(seed), stop), parallel);
         return new SeedSweepResult(o.seeds(), o.runs().stream().map(TrainingRun::result).toList(),
                 MetricStats.of(o.last()), MetricStats.of(o.best()), o.table());
     }

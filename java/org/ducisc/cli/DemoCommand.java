@@ -74,9 +74,10 @@ final class DemoCommand implements Runnable {
             + " its loss normalisation) or plain (the plain supervised loss) (default ${DEFAULT-VALUE}).")
     String baseline;
 
-    @Option(names = "--jobs", paramLabel = "N", description = "Methods trained at the same time, each on its own thread"
-            + " (default: 2 where the machine has 2 cores or more, else 1). A small demo run keeps about one core busy,"
-            + " so two at once nearly halve the wall time; every run's numbers are the same either way.")
+    @Option(names = "--jobs", paramLabel = "N", description = "Seeds of each method trained at the same time, each on"
+            + " its own thread, the two methods too when N >= 2 (default: 2 where the machine has 2 cores or more,"
+            + " else 1). A small demo run keeps about one core busy, so runs side by side shorten the wall time;"
+            + " every run's numbers are the same either way.")
     Integer jobs;
 
     private static final int OVERLAY_CASES = 3;
@@ -143,7 +144,7 @@ final class DemoCommand implements Runnable {
                 }
             }
             long t0 = System.nanoTime();
-            List<MetricStats> results = trainAll(out, methods, runs, sweeps, Math.min(parallel, methods.size()));
+            List<MetricStats> results = trainAll(out, methods, runs, sweeps, parallel);
             // The plots show the first seed's runs.
             List<Path> shownRuns = methods.stream().map(m -> seeds.size() > 1
                     ? SeedSweepRun.folder(dir.resolve(m), seeds.get(0)) : dir.resolve(m)).toList();
@@ -167,8 +168,9 @@ final class DemoCommand implements Runnable {
     }
 
     /**
-     * Trains every method's run (or seed sweep), {@code parallel} at a time, each on its own thread, and returns
-     * their last checkpoints' test metrics in method order. Concurrent runs share the CPU backend's thread pool;
+     * Trains every method's run (or seed sweep), up to {@code parallel} methods at a time, each on its own thread,
+     * each sweep with up to {@code parallel} seeds at a time, and returns their last checkpoints' test metrics in
+     * method order. Concurrent runs share the CPU backend's thread pool;
      * each run's numbers do not depend on it (the kernels are bitwise the same for any thread count). Concurrent
      * runs report on plain lines, which interleave legibly, rather than on progress bars. When a run fails, the
      * others are asked to stop and the first failure is rethrown.
@@ -176,6 +178,7 @@ final class DemoCommand implements Runnable {
     private List<MetricStats> trainAll(PrintWriter out, List<String> methods, List<TrainingRun> runs,
                                        List<SeedSweepRun> sweeps, int parallel) throws IOException, InterruptedException {
         boolean bars = parallel == 1 && TrainProgress.isTerminal();
+        int seedsAtOnce = parallel; // a DuCiSC seed costs about 7 baseline seeds: seeds in parallel keep both cores busy
         List<java.util.concurrent.Callable<MetricStats>> tasks = new ArrayList<>();
         for (int i = 0; i < methods.size(); i++) {
             String m = methods.get(i);
@@ -183,14 +186,15 @@ final class DemoCommand implements Runnable {
             tasks.add(() -> {
                 if (!sweeps.isEmpty()) {
                     return sweeps.get(k).run(seed -> new TrainProgress(out, m + " seed " + seed, iterations,
-                            Math.max(1, iterations / 20), bars)).last();
+                            Math.max(1, iterations / 20), bars), seedsAtOnce).last();
                 }
                 try (TrainProgress progress = new TrainProgress(out, m, iterations, Math.max(1, iterations / 20), bars)) {
                     return runs.get(k).run(progress).lastTest();
                 }
             });
         }
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(parallel, r -> {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+                Math.min(parallel, methods.size()), r -> {
             Thread t = new Thread(r, "demo-run");
             t.setDaemon(true);
             return t;

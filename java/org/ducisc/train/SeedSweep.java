@@ -59,13 +59,35 @@ public final class SeedSweep {
      */
     public static Outcome run(Dataset dataset, Trainer.Settings base, Device device, List<Long> seeds,
                               LongFunction<Trainer.Listener> listeners) throws IOException, InterruptedException {
+        return run(dataset, base, device, seeds, listeners, 1);
+    }
+
+    /**
+     * As {@link #run(Dataset, Trainer.Settings, Device, List, LongFunction)}, with up to {@code parallel} seeds
+     * training at the same time, each on its own thread, started in seed order. A run's numbers do not depend
+     * on it (each run has its own random streams, and the kernels give the same bits for any thread count).
+     * When a run fails, the seeds not yet started are skipped and the first failure is rethrown after the
+     * running ones end.
+     *
+     * @param parallel seeds trained at once, >= 1
+     */
+    public static Outcome run(Dataset dataset, Trainer.Settings base, Device device, List<Long> seeds,
+                              LongFunction<Trainer.Listener> listeners, int parallel) throws IOException, InterruptedException {
+        if (parallel < 1) {
+            throw new IllegalArgumentException("seeds trained at once must be at least 1, got " + parallel);
+        }
+        List<Trainer.Settings> all = settings(dataset, base, seeds);
         List<Trainer.Result> runs = new ArrayList<>();
-        for (Trainer.Settings s : settings(dataset, base, seeds)) {
-            Trainer.Listener listener = listeners.apply(s.seed());
-            if (!runs.isEmpty() && listener != null && listener.stopRequested()) {
-                break;
+        if (parallel == 1) {
+            for (Trainer.Settings s : all) {
+                Trainer.Listener listener = listeners.apply(s.seed());
+                if (!runs.isEmpty() && listener != null && listener.stopRequested()) {
+                    break;
+                }
+                runs.add(Trainer.run(dataset, s, device, listener));
             }
-            runs.add(Trainer.run(dataset, s, device, listener));
+        } else {
+            runs.addAll(runConcurrently(dataset, all, device, listeners, parallel));
         }
         seeds = seeds.subList(0, runs.size());
         List<CaseMetrics> last = new ArrayList<>();
@@ -95,6 +117,70 @@ public final class SeedSweep {
         Path file = base.runDir().resolve("seeds.csv");
         FileBytes.writeText(file, csv.toString());
         return new Outcome(List.copyOf(seeds), runs, lastSummary, bestSummary, file);
+    }
+
+    /**
+     * The runs of {@code all}, {@code parallel} at a time, in seed order. A seed whose listener asks to stop
+     * before it starts is skipped, and so is every later one (a FIFO pool starts them in order), so the runs
+     * returned are a prefix of {@code all}.
+     */
+    private static List<Trainer.Result> runConcurrently(Dataset dataset, List<Trainer.Settings> all, Device device,
+                                                        LongFunction<Trainer.Listener> listeners, int parallel)
+            throws IOException, InterruptedException {
+        java.util.concurrent.atomic.AtomicBoolean halt = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(parallel, r -> {
+            Thread t = new Thread(r, "seed-sweep");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<java.util.concurrent.Future<Trainer.Result>> futures = new ArrayList<>();
+            for (int i = 0; i < all.size(); i++) {
+                Trainer.Settings s = all.get(i);
+                boolean first = i == 0;
+                futures.add(pool.submit(() -> {
+                    Trainer.Listener listener = listeners.apply(s.seed());
+                    if (halt.get() || (!first && listener != null && listener.stopRequested())) {
+                        halt.set(true);
+                        return null;
+                    }
+                    return Trainer.run(dataset, s, device, listener);
+                }));
+            }
+            List<Trainer.Result> runs = new ArrayList<>();
+            Throwable failure = null;
+            boolean gap = false; // after a skipped seed nothing is kept, so the runs stay a prefix of the seeds
+            for (java.util.concurrent.Future<Trainer.Result> f : futures) {
+                try {
+                    Trainer.Result r = f.get();
+                    if (r == null) {
+                        gap = true;
+                        halt.set(true);
+                    } else if (!gap) {
+                        runs.add(r);
+                    }
+                } catch (java.util.concurrent.ExecutionException e) {
+                    halt.set(true);
+                    if (failure == null) {
+                        failure = e.getCause();
+                    }
+                }
+            }
+            if (failure instanceof IOException io) {
+                throw io;
+            } else if (failure instanceof InterruptedException ie) {
+                throw ie;
+            } else if (failure instanceof RuntimeException re) {
+                throw re;
+            } else if (failure instanceof Error err) {
+                throw err;
+            } else if (failure != null) {
+                throw new IllegalStateException(failure.getMessage(), failure);
+            }
+            return runs;
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     /** One row; {@code undefined}: the undefined test cases of that run (in the mean rows: of all runs). */

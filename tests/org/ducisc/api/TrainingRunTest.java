@@ -156,6 +156,40 @@ class TrainingRunTest {
                 "seeds must be distinct");
     }
 
+    /**
+     * Two seeds at a time: the same numbers as one after the other (seeds.csv byte for byte); a stop during the
+     * first two seeds starts no third one, and the sweep summarises the two that ran.
+     */
+    @Test
+    void seedsTrainedSideBySideGiveTheSameNumbersAndAStopStartsNoFurtherSeed() throws Exception {
+        SeedSweepResult one = SeedSweepRun.create(data, tiny("serial").maxIterations(2).build(), List.of(5L, 6L, 7L))
+                .run(seed -> null, 1);
+        SeedSweepResult two = SeedSweepRun.create(data, tiny("side").maxIterations(2).build(), List.of(5L, 6L, 7L))
+                .run(seed -> null, 2);
+        assertEquals(List.of(5L, 6L, 7L), two.seeds());
+        assertEquals(Files.readString(one.table()), Files.readString(two.table()));
+        SeedSweepRun sweep = SeedSweepRun.create(data, tiny("stopped").maxIterations(2).build(), List.of(5L, 6L, 7L));
+        // Seed 5 waits for seed 6's first iteration, which asks to stop: seed 7 finds the stop when a thread frees.
+        java.util.concurrent.CountDownLatch sixReported = new java.util.concurrent.CountDownLatch(1);
+        SeedSweepResult r = sweep.run(seed -> seed == 7 ? null : report -> {
+            if (seed == 6) {
+                sweep.stop();
+                sixReported.countDown();
+            } else {
+                try {
+                    assertTrue(sixReported.await(120, java.util.concurrent.TimeUnit.SECONDS), "seed 6 never reported");
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }, 2);
+        assertEquals(List.of(5L, 6L), r.seeds());
+        assertTrue(!Files.exists(runs.resolve("stopped/seed_7/config.json")), "the third seed never started");
+        assertEquals(2, r.last().count());
+        assertMessage(() -> SeedSweepRun.create(data, tiny("bad").build(), List.of(5L)).run(seed -> null, 0),
+                "seeds trained at once must be at least 1, got 0");
+    }
+
     @Test
     void badOptionsAreNamedBeforeTraining() {
         if (Backends.select("auto").device().kind() == Device.Kind.CPU) { // no usable GPU on this machine

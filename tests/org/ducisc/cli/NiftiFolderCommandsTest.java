@@ -68,8 +68,9 @@ class NiftiFolderCommandsTest {
                 "--input", data.resolve("imagesTs").toString(), "--output", out.toString(), "--patch", "16,16,16",
                 "--stride-xy", "8", "--stride-z", "8", "--z-score", "--device", "cpu");
         assertEquals(0, p.code(), p.err() + p.out());
+        // predict names its outputs after the case, as nnU-Net does: imagesTs/<case>_0000.nii.gz -> <case>.nii.gz
         assertSameGeometry(data.resolve("imagesTs").resolve(prefix + "102" + channel + ".nii.gz"),
-                out.resolve(prefix + "102" + channel + ".nii.gz"));
+                out.resolve(prefix + "102.nii.gz"));
     }
 
     @Test
