@@ -14,6 +14,7 @@ import org.ducisc.api.Segmenter;
 import org.ducisc.api.TrainingConfig;
 import org.ducisc.api.TrainingRun;
 import org.ducisc.core.Counts;
+import org.ducisc.core.SideBySide;
 import org.ducisc.data.Dataset;
 import org.ducisc.data.Phantom;
 import org.ducisc.io.CaseData;
@@ -193,43 +194,10 @@ final class DemoCommand implements Runnable {
                 }
             });
         }
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
-                Math.min(parallel, methods.size()), r -> {
-            Thread t = new Thread(r, "demo-run");
-            t.setDaemon(true);
-            return t;
+        return SideBySide.run(tasks, Math.min(parallel, methods.size()), "demo-run", () -> {
+            runs.forEach(TrainingRun::stop);
+            sweeps.forEach(SeedSweepRun::stop);
         });
-        try {
-            List<java.util.concurrent.Future<MetricStats>> futures = new ArrayList<>();
-            for (java.util.concurrent.Callable<MetricStats> task : tasks) {
-                futures.add(pool.submit(task));
-            }
-            List<MetricStats> results = new ArrayList<>();
-            Throwable failure = null;
-            for (java.util.concurrent.Future<MetricStats> f : futures) {
-                try {
-                    results.add(f.get());
-                } catch (java.util.concurrent.ExecutionException e) {
-                    if (failure == null) {
-                        failure = e.getCause();
-                        runs.forEach(TrainingRun::stop);
-                        sweeps.forEach(SeedSweepRun::stop);
-                    }
-                }
-            }
-            if (failure instanceof IOException io) {
-                throw io;
-            } else if (failure instanceof RuntimeException re) {
-                throw re;
-            } else if (failure instanceof Error err) {
-                throw err;
-            } else if (failure != null) {
-                throw new IllegalStateException(failure.getMessage(), failure);
-            }
-            return results;
-        } finally {
-            pool.shutdownNow();
-        }
     }
 
     /** The method's column title. */

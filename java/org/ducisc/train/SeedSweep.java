@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.function.LongFunction;
 import org.ducisc.core.Device;
 import org.ducisc.core.InvalidSettingException;
+import org.ducisc.core.SideBySide;
 import org.ducisc.data.Dataset;
 import org.ducisc.eval.CaseMetrics;
 import org.ducisc.eval.MetricRules;
@@ -128,59 +129,27 @@ public final class SeedSweep {
                                                         LongFunction<Trainer.Listener> listeners, int parallel)
             throws IOException, InterruptedException {
         java.util.concurrent.atomic.AtomicBoolean halt = new java.util.concurrent.atomic.AtomicBoolean();
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(parallel, r -> {
-            Thread t = new Thread(r, "seed-sweep");
-            t.setDaemon(true);
-            return t;
-        });
-        try {
-            List<java.util.concurrent.Future<Trainer.Result>> futures = new ArrayList<>();
-            for (int i = 0; i < all.size(); i++) {
-                Trainer.Settings s = all.get(i);
-                boolean first = i == 0;
-                futures.add(pool.submit(() -> {
-                    Trainer.Listener listener = listeners.apply(s.seed());
-                    if (halt.get() || (!first && listener != null && listener.stopRequested())) {
-                        halt.set(true);
-                        return null;
-                    }
-                    return Trainer.run(dataset, s, device, listener);
-                }));
-            }
-            List<Trainer.Result> runs = new ArrayList<>();
-            Throwable failure = null;
-            boolean gap = false; // after a skipped seed nothing is kept, so the runs stay a prefix of the seeds
-            for (java.util.concurrent.Future<Trainer.Result> f : futures) {
-                try {
-                    Trainer.Result r = f.get();
-                    if (r == null) {
-                        gap = true;
-                        halt.set(true);
-                    } else if (!gap) {
-                        runs.add(r);
-                    }
-                } catch (java.util.concurrent.ExecutionException e) {
+        List<java.util.concurrent.Callable<Trainer.Result>> jobs = new ArrayList<>();
+        for (int i = 0; i < all.size(); i++) {
+            Trainer.Settings s = all.get(i);
+            boolean first = i == 0;
+            jobs.add(() -> {
+                Trainer.Listener listener = listeners.apply(s.seed());
+                if (halt.get() || (!first && listener != null && listener.stopRequested())) {
                     halt.set(true);
-                    if (failure == null) {
-                        failure = e.getCause();
-                    }
+                    return null;
                 }
-            }
-            if (failure instanceof IOException io) {
-                throw io;
-            } else if (failure instanceof InterruptedException ie) {
-                throw ie;
-            } else if (failure instanceof RuntimeException re) {
-                throw re;
-            } else if (failure instanceof Error err) {
-                throw err;
-            } else if (failure != null) {
-                throw new IllegalStateException(failure.getMessage(), failure);
-            }
-            return runs;
-        } finally {
-            pool.shutdownNow();
+                return Trainer.run(dataset, s, device, listener);
+            });
         }
+        List<Trainer.Result> runs = new ArrayList<>();
+        for (Trainer.Result r : SideBySide.run(jobs, parallel, "seed-sweep", () -> halt.set(true))) {
+            if (r == null) {
+                break; // after a skipped seed nothing is kept, so the runs stay a prefix of the seeds
+            }
+            runs.add(r);
+        }
+        return runs;
     }
 
     /** One row; {@code undefined}: the undefined test cases of that run (in the mean rows: of all runs). */
