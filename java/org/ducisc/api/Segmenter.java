@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Semaphore;
 import org.ducisc.core.Device;
+import org.ducisc.core.Sizes;
 import org.ducisc.data.Dataset;
 import org.ducisc.data.DatasetKind;
 import org.ducisc.eval.CaseMetrics;
@@ -423,7 +424,7 @@ public final class Segmenter implements AutoCloseable {
             int[] p = patch != null ? patch : run != null ? run.patch() : kind.patch();
             for (int side : p) {
                 if (side < VNet.SIZE_MULTIPLE || side % VNet.SIZE_MULTIPLE != 0) {
-                    throw new IllegalArgumentException("patch " + p[0] + "x" + p[1] + "x" + p[2] + ": every side must be"
+                    throw new IllegalArgumentException("patch " + Sizes.of(p) + ": every side must be"
                             + " a positive multiple of " + VNet.SIZE_MULTIPLE + " (the V-Net halves it four times), "
                             + side + " is not");
                 }

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.ducisc.api.Segmenter;
 import org.ducisc.core.Device;
+import org.ducisc.core.Sizes;
 import org.ducisc.eval.SlidingWindow;
 import org.ducisc.runtime.Backends;
 import picocli.CommandLine.Option;
@@ -93,7 +94,7 @@ final class InferenceOptions {
     static String describeWindow(Segmenter segmenter) {
         int[] p = segmenter.patch();
         int[] s = segmenter.strides();
-        return "patch " + p[0] + "x" + p[1] + "x" + p[2] + ", stride " + s[0] + "/" + s[1]
+        return "patch " + Sizes.of(p) + ", stride " + s[0] + "/" + s[1]
                 + (segmenter.runConfig() == null ? "" : " (from " + segmenter.runConfig() + ")");
     }
 

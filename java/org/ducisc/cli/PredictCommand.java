@@ -201,16 +201,19 @@ final class PredictCommand implements Callable<Integer> {
 
     /** For a folder --input: a NIfTI file name where no folder exists is a mistake, not a folder to create. */
     private static void requireFolderName(String option, Path folder) {
-        String n = folder.getFileName() == null ? "" : folder.getFileName().toString();
-        if (!Files.isDirectory(folder) && (n.endsWith(".nii") || n.endsWith(".nii.gz"))) {
+        if (!Files.isDirectory(folder) && isNiftiName(folder)) {
             throw new IllegalArgumentException(option + " " + folder + ": a file name, but --input is a folder: give a"
                     + " folder to receive one <name>.nii.gz per image");
         }
     }
 
+    private static boolean isNiftiName(Path file) {
+        String n = file.getFileName() == null ? "" : file.getFileName().toString();
+        return n.endsWith(".nii") || n.endsWith(".nii.gz");
+    }
+
     private static void requireNiftiName(String option, Path file) {
-        String n = file.getFileName().toString();
-        if (!n.endsWith(".nii") && !n.endsWith(".nii.gz")) {
+        if (!isNiftiName(file)) {
             throw new IllegalArgumentException(option + " " + file + ": must end in .nii or .nii.gz (a folder only for a folder --input)");
         }
     }

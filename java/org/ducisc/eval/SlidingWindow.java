@@ -2,6 +2,7 @@ package org.ducisc.eval;
 
 import java.util.Arrays;
 import org.ducisc.core.Device;
+import org.ducisc.core.Sizes;
 import org.ducisc.data.DatasetKind;
 import org.ducisc.io.Volume;
 import org.ducisc.nn.Module;
@@ -60,7 +61,7 @@ public final class SlidingWindow {
         // 0 by 0 there).
         if (strideXY < 1 || strideXY > Math.min(patch[0], patch[1]) || strideZ < 1 || strideZ > patch[2]) {
             throw new IllegalArgumentException("sliding window: strides must be between 1 and the patch side (patch "
-                    + patch[0] + "x" + patch[1] + "x" + patch[2] + "), got xy " + strideXY + " and z " + strideZ);
+                    + Sizes.of(patch) + "), got xy " + strideXY + " and z " + strideZ);
         }
         if (windowBatch < 1) {
             throw new IllegalArgumentException("sliding window: window batch must be >= 1, got " + windowBatch);

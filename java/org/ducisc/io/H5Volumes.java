@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import org.ducisc.core.Sizes;
 
 /**
  * Reads and writes the reference's HDF5 case files: a float32 dataset {@code image} and a uint8
@@ -136,7 +137,7 @@ public final class H5Volumes {
             throw new VolumeFormatException(file, "dataset '" + name + "' declares " + bytes
                     + " bytes, more than a " + fileSize + "-byte file can hold");
         }
-        FileBytes.requireHeap(file, "dataset '" + name + "' of " + dims[0] + "x" + dims[1] + "x" + dims[2] + " values",
+        FileBytes.requireHeap(file, "dataset '" + name + "' of " + Sizes.of(dims) + " values",
                 bytes + n * (label ? 1 : 4));
         Object flat = H5DatasetReader.readFlat(file, h5, name, ds);
         int length = java.lang.reflect.Array.getLength(flat);

@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.zip.GZIPOutputStream;
+import org.ducisc.core.Sizes;
 
 /**
  * NIfTI-1 single files ({@code .nii}, {@code .nii.gz}). Reads either byte order and the types
@@ -282,7 +283,7 @@ public final class Nifti {
         long voxOffset = (long) voxOffsetF;
         long voxels = (long) shape[0] * shape[1] * shape[2];
         long dataBytes = voxels * bpv;
-        String declared = shape[0] + "x" + shape[1] + "x" + shape[2] + " voxels";
+        String declared = Sizes.of(shape) + " voxels";
         if (voxels > Integer.MAX_VALUE - 8) {
             throw new VolumeFormatException(file, "header declares " + declared + ", more than the 2^31 a volume can hold");
         }

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import org.ducisc.core.Sizes;
 
 /**
  * Reads 3D NRRD files (the LA challenge's {@code lgemri.nrrd} and {@code laendo.nrrd}): types
@@ -81,7 +82,7 @@ public final class Nrrd {
             throw new VolumeFormatException(file, "sizes " + fields.get("sizes") + " exceed 2 GiB of data");
         }
         long voxels = (long) shape[0] * shape[1] * shape[2];
-        FileBytes.requireHeap(file, shape[0] + "x" + shape[1] + "x" + shape[2] + " voxels of " + bpv + "-byte type",
+        FileBytes.requireHeap(file, Sizes.of(shape) + " voxels of " + bpv + "-byte type",
                 dataBytes + 4 * voxels);
         byte[] source = bytes;
         int offset = end;
